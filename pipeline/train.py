@@ -1,0 +1,187 @@
+"""Train the threat classifier from ``configs/train.toml`` and write it with its model card.
+
+The features are the segmented text (what the ``classify`` stage sees at run time); the model is
+TF-IDF features shared by two logistic regressions (see :mod:`pipeline.classify`). Thresholds are
+chosen on the dev split; the test split is only scored.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import sys
+import time
+import tomllib
+from importlib.metadata import version as package_version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from . import corpus as corpus_module
+from .classify import CARD_FILE, MODEL_FILE, ThreatModel, load_taxonomy
+from .metrics import classification_scores
+from .normalize import normalize
+from .segment import tokenize
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+RANDOM_STATE = 0
+
+
+def segmented(text: str) -> str:
+    """The classifier's input for one article: its normalised, word-segmented text."""
+    return " ".join(t.segmented for t in tokenize(normalize(text).text))
+
+
+def _features(cfg: dict[str, Any]) -> FeatureUnion:
+    return FeatureUnion([
+        ("words", TfidfVectorizer(token_pattern=r"\S+", ngram_range=tuple(cfg["word_ngram_range"]),
+                                  min_df=cfg["word_min_df"], max_features=cfg["word_max_features"],
+                                  sublinear_tf=cfg["sublinear_tf"], lowercase=True, dtype=np.float64)),
+        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(cfg["char_ngram_range"]),
+                                  min_df=cfg["char_min_df"], max_features=cfg["char_max_features"],
+                                  sublinear_tf=cfg["sublinear_tf"], lowercase=True, dtype=np.float64)),
+    ])
+
+
+def _logistic(C: float, cfg: dict[str, Any]) -> LogisticRegression:
+    return LogisticRegression(C=C, class_weight=cfg["class_weight"], max_iter=cfg["max_iter"],
+                              solver="liblinear", random_state=RANDOM_STATE)
+
+
+def _best_threshold(scores: np.ndarray, gold: np.ndarray, grid: np.ndarray) -> float:
+    if gold.sum() == 0:
+        return 0.5
+    best, best_f1 = 0.5, -1.0
+    for threshold in grid:
+        pred = scores >= threshold
+        tp = float((pred & gold).sum())
+        f1 = 2 * tp / (pred.sum() + gold.sum()) if pred.sum() + gold.sum() else 0.0
+        # Ties go to the threshold nearest 0.5: the least tuned choice.
+        if f1 > best_f1 + 1e-9 or (abs(f1 - best_f1) <= 1e-9 and abs(threshold - 0.5) < abs(best - 0.5)):
+            best, best_f1 = float(threshold), f1
+    return round(best, 4)
+
+
+def _score(model: ThreatModel, texts: list[str], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    predictions = model.predict(texts)
+    gold = [(bool(r["is_security"]), set(r["categories"])) for r in rows]
+    pred = [(p["is_security"], set(p["categories"])) for p in predictions]
+    scores = classification_scores(gold, pred)
+    scores["summary"] = {"is_security_f1": scores["is_security"]["f1"],
+                         "micro_f1": scores["categories_micro"]["f1"],
+                         "macro_f1": scores["categories_macro_f1"], "articles": len(rows)}
+    return scores
+
+
+def train_from_config(config_path: str | Path, output: str | Path | None = None, console=None) -> dict[str, Any]:
+    started = time.perf_counter()
+    with open(config_path, "rb") as handle:
+        cfg = tomllib.load(handle)
+    root = PROJECT_ROOT
+    corpus_dir = root / cfg["data"]["corpus"]
+    taxonomy = load_taxonomy(root / cfg["data"]["taxonomy"])
+    labels = list(taxonomy)
+    implies = {label: list(spec.get("implies", [])) for label, spec in taxonomy.items() if spec.get("implies")}
+
+    splits = {split: corpus_module.read_split(split, corpus_dir) for split in corpus_module.SPLITS}
+    texts: dict[str, list[str]] = {}
+    progress = None
+    if console is not None:
+        from rich.progress import Progress
+
+        progress = Progress(console=console, transient=True)
+        progress.start()
+    try:
+        for split, rows in splits.items():
+            task = progress.add_task(f"segmenting {split}", total=len(rows)) if progress else None
+            texts[split] = []
+            for row in rows:
+                texts[split].append(segmented(row["text"]))
+                if progress:
+                    progress.advance(task)
+        if progress:
+            progress.add_task("fitting", total=None)
+        y_train = np.array([[label in r["categories"] for label in labels] for r in splits["train"]], dtype=int)
+        s_train = np.array([bool(r["is_security"]) for r in splits["train"]], dtype=int)
+        model_cfg = cfg["model"]
+        C = float(model_cfg["C"])
+        search = cfg.get("search", {})
+        cv_report = None
+        if search.get("C"):
+            grid = GridSearchCV(
+                Pipeline([("features", _features(cfg["features"])),
+                          ("classifier", OneVsRestClassifier(_logistic(C, model_cfg)))]),
+                {"classifier__estimator__C": [float(c) for c in search["C"]]},
+                scoring="f1_micro", cv=KFold(search.get("folds", 5), shuffle=True, random_state=RANDOM_STATE),
+            )
+            grid.fit(texts["train"], y_train)
+            C = float(grid.best_params_["classifier__estimator__C"])
+            cv_report = {"C": [float(c) for c in search["C"]],
+                         "mean_f1_micro": [round(float(s), 4) for s in grid.cv_results_["mean_test_score"]],
+                         "chosen_C": C}
+        features = _features(cfg["features"])
+        x_train = features.fit_transform(texts["train"])
+        for _, vectorizer in features.transformer_list:
+            # numpy ints would each become a separate array in the skops file; plain ints are
+            # stored inline, which makes the file several times smaller and faster to load.
+            vectorizer.vocabulary_ = {term: int(index) for term, index in vectorizer.vocabulary_.items()}
+        categories = OneVsRestClassifier(_logistic(C, model_cfg)).fit(x_train, y_train)
+        security = _logistic(float(model_cfg["security_C"]), model_cfg).fit(x_train, s_train)
+    finally:
+        if progress:
+            progress.stop()
+
+    t = cfg["thresholds"]
+    grid_values = np.round(np.arange(t["grid_min"], t["grid_max"] + 1e-9, t["grid_step"]), 4)
+    dev_rows = splits["dev"]
+    x_dev = features.transform(texts["dev"])
+    dev_security = security.predict_proba(x_dev)[:, 1]
+    dev_categories = np.asarray(categories.predict_proba(x_dev))
+    security_threshold = _best_threshold(dev_security, np.array([bool(r["is_security"]) for r in dev_rows]), grid_values)
+    thresholds = {}
+    for index, label in enumerate(labels):
+        gold = np.array([label in r["categories"] for r in dev_rows])
+        thresholds[label] = _best_threshold(dev_categories[:, index], gold, grid_values)
+
+    out_cfg = cfg["output"]
+    model = ThreatModel(labels=labels, features=features, security=security, categories=categories, thresholds=thresholds,
+                        security_threshold=security_threshold, implies=implies, version=out_cfg["version"])
+    out_dir = Path(output) if output else root / out_cfg["dir"]
+    model_path = model.save(out_dir)
+    loaded = ThreatModel.load(out_dir)  # score what was written, through the safe loader
+    card = {
+        "name": "threat-classifier",
+        "version": out_cfg["version"],
+        "task": "multi-label threat categories of Vietnamese news, plus is-security",
+        "labels": labels,
+        "format": "skops",
+        "file": MODEL_FILE,
+        "file_sha256": hashlib.sha256(model_path.read_bytes()).hexdigest(),
+        "training_data": {"corpus": cfg["data"]["corpus"], "hash": corpus_module.corpus_hash(corpus_dir),
+                          "articles": {s: len(r) for s, r in splits.items()}},
+        "hyperparameters": {"features": cfg["features"], "model": {**model_cfg, "C": C},
+                            "thresholds": thresholds, "security_threshold": security_threshold},
+        "cross_validation": cv_report,
+        "metrics": {"dev": _score(loaded, texts["dev"], splits["dev"]),
+                    "test": _score(loaded, texts["test"], splits["test"])},
+        "libraries": {name: package_version(name) for name in
+                      ("scikit-learn", "skops", "numpy", "scipy", "underthesea", "underthesea-core")}
+                     | {"python": platform.python_version()},
+        "training_seconds": round(time.perf_counter() - started, 1),
+        "command": f"vnsec train --config {config_path}",
+        "notes": "Thresholds tuned on dev; test metrics are held out. Trained on our own written "
+                 "corpus only; see corpora/README.md for its biases.",
+    }
+    (out_dir / CARD_FILE).write_text(json.dumps(card, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+                                     encoding="utf-8")
+    return card
+
+
+if __name__ == "__main__":  # pragma: no cover
+    train_from_config(sys.argv[1] if len(sys.argv) > 1 else PROJECT_ROOT / "configs" / "train.toml")

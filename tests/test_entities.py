@@ -1,0 +1,90 @@
+import pytest
+
+from pipeline.entities import EntityRecognizer
+from pipeline.gazetteer import Gazetteer
+from pipeline.language import PROJECT_ROOT
+from pipeline.normalize import normalize
+
+
+@pytest.fixture(scope="module")
+def recognize():
+    recognizer = EntityRecognizer(Gazetteer.load(PROJECT_ROOT / "corpora" / "gazetteers"))
+
+    def run(text):
+        orgs, people, mentions = recognizer(normalize(text).text)
+        return {o["name"]: o for o in orgs}, {p["name"]: p for p in people}, mentions
+
+    return run
+
+
+def test_vietnamese_person_with_role_and_affiliation(recognize):
+    orgs, people, _ = recognize(
+        "Ông Nguyễn Minh Đức, giám đốc kỹ thuật của Bkav, cho biết mã độc đã lây nhiễm hàng nghìn máy. "
+        "Theo ông Đức, người dùng cần cập nhật phần mềm.")
+    assert "Bkav" in orgs
+    person = people["Nguyễn Minh Đức"]
+    assert person["role"] == "giám đốc kỹ thuật"
+    assert person["affiliation"] == "Bkav"
+    assert "Đức" in person["aliases"]
+
+
+def test_foreign_people_and_vendors_in_a_list(recognize):
+    orgs, people, _ = recognize(
+        "Các hãng bảo mật như Kaspersky, Sophos và Trend Micro đã cập nhật mẫu nhận diện. "
+        "Sarah Connelly, nhà nghiên cứu của Sophos, nói rằng Connelly đã theo dõi nhóm này nhiều tháng.")
+    assert {"Kaspersky", "Sophos", "Trend Micro"} <= set(orgs)
+    assert people["Sarah Connelly"]["affiliation"] == "Sophos"
+    assert "Connelly" in people["Sarah Connelly"]["aliases"]
+
+
+def test_long_name_and_acronym_merge(recognize):
+    orgs, _, _ = recognize(
+        "Trung tâm Ứng cứu khẩn cấp máy tính Việt Nam (VNCERT) vừa phát cảnh báo. "
+        "Theo VNCERT, đã có hơn 2.000 website bị tấn công.")
+    [entity] = [o for o in orgs.values() if "VNCERT" in [o["name"], *o["aliases"]]]
+    assert entity["name"] == "Trung tâm Ứng cứu khẩn cấp máy tính Việt Nam"
+    assert len(entity["mentions"]) >= 3
+
+
+def test_products_malware_and_places_are_not_organisations(recognize):
+    orgs, people, _ = recognize(
+        "Sâu Sasser lây qua lỗ hổng của Windows XP tại Hà Nội và TP.HCM; người dùng Yahoo Messenger "
+        "cũng nhận được đường link độc từ WannaCry.")
+    assert not ({"Sasser", "Windows XP", "Windows", "Hà Nội", "TP.HCM", "Yahoo Messenger", "WannaCry"} & set(orgs))
+    assert not people
+
+
+def test_mentions_point_into_the_text(recognize):
+    text = normalize("Phó cục trưởng Cục An toàn thông tin Trần Quang Hưng cho biết Cục ATTT đã làm việc với Viettel.").text
+    orgs, people, mentions = recognize(text)
+    assert mentions
+    for mention in mentions:
+        assert text[mention.start:mention.end] == mention.text
+    assert "Trần Quang Hưng" in people
+
+
+@pytest.mark.shared
+def test_seed_article_entities(nlp, seed_original):
+    record = nlp.analyze(seed_original["text"])
+    org_forms = {f for o in record.organizations for f in [o.name, *o.aliases]}
+    assert {"Symantec", "Sybari", "McAfee", "Microsoft", "AOL", "Yahoo", "F-Secure", "IMlogic"} <= org_forms
+    assert {"Jon Sakoda", "Mikko Hypponen"} <= {p.name for p in record.people}
+    names = [e.name for e in [*record.organizations, *record.people]]
+    assert not any(n.strip(" ,.()") == "" or "quý" in n.lower() for n in names)
+    sakoda = next(p for p in record.people if p.name == "Jon Sakoda")
+    assert sakoda.role == "giám đốc công nghệ" and sakoda.affiliation and "IMlogic" in sakoda.affiliation
+
+
+@pytest.mark.shared
+def test_seed_beats_underthesea_ner(nlp, seed_original):
+    from pipeline.evaluate import _underthesea_entities
+    from pipeline.metrics import entity_scores
+
+    gold_orgs, gold_people = seed_original["organizations"], seed_original["people"]
+    ours = nlp.analyze(seed_original["text"])
+    ut_orgs, ut_people = _underthesea_entities(seed_original["text"])
+    ours_f1 = entity_scores([([o.model_dump() for o in ours.organizations], gold_orgs)])["f1"]
+    theirs_f1 = entity_scores([(ut_orgs, gold_orgs)])["f1"]
+    assert ours_f1 > theirs_f1
+    assert entity_scores([([p.model_dump() for p in ours.people], gold_people)])["f1"] >= \
+        entity_scores([(ut_people, gold_people)])["f1"]
