@@ -18,7 +18,7 @@ from .doc import Doc, Span
 from .gazetteer import Gazetteer
 from .registry import stage
 
-_UNIT = re.compile(r"[^\W_](?:[\w&'’+\-./]*[^\W_])?\+*")
+_UNIT = re.compile(r"[^\W_](?:[\w&'’+\-.]*[^\W_])?\+*")
 _VI_LETTERS = set("ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ")
 _SPEECH = re.compile(
     r"^\s*(?:\([^)]{1,40}\)\s*)?(?:cho biết|cho hay|nói|khẳng định|nhận định|chia sẻ|phát biểu|"
@@ -43,6 +43,12 @@ _NAME_BREAKERS = {
     "đó", "tại", "ở", "trong", "về", "theo", "từ", "khi", "thì", "mà", "như", "nhưng", "hay",
     "hoặc", "các", "những", "một", "vào", "ra", "lên", "để", "do", "không", "chưa", "rằng",
 }
+# Gazetteer forms that are more often something else in news text.
+_NOT_NAMES = {"MB", "GB", "KB", "TB", "IT", "PC", "CEO", "USB", "SIM"}
+_SHORT_FORM_KINDS = {"media", "intl_body", "gov_foreign", "gov_vn", "cert", "police_vn"}
+_PLATFORM_CUE = re.compile(r"(?:trên|qua|lên|vào|dùng|sử dụng|tài khoản|mạng xã hội|ứng dụng|trang|fanpage)\s+$", re.I)
+_SENTENCE_OPENERS = {"Theo", "Và", "Nhưng", "Còn", "Khi", "Sau", "Trong", "Tại", "Với", "Của", "Các",
+                     "Những", "Hiện", "Nay", "Tuy", "Ngoài", "Trước", "Đến", "Từ", "Vì", "Do", "Nếu"}
 _CREDIT = re.compile(r"(?:\(\s*[Tt]heo\s+|^[Tt]heo\s+|[Ảả]nh\s*:\s*|[Nn]guồn\s*:\s*)", re.MULTILINE)
 _BYLINE_MAX_UNITS = 6
 _MAX_LOWER_IN_NAME = 5
@@ -108,28 +114,49 @@ class EntityRecognizer:
         return index
 
     # -- finding mentions ------------------------------------------------------------------
-    def __call__(self, text: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[Span]]:
-        """Organisations, people (merged records) and all mentions, for one text."""
+    def __call__(self, text: str, words: list[tuple[int, int]] | None = None
+                 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[Span]]:
+        """Organisations, people (merged records) and all mentions, for one text.
+
+        words: (start, end) of the text's words as underthesea segments them; they tell where
+        a name ends (``Bộ Công_an``, ``Nguyễn_Minh_Đức`` but ``Phó_Chủ_tịch``). Without them each
+        syllable is its own word.
+        """
         units = [_Unit(m.group(0), m.start(), m.end()) for m in _UNIT.finditer(text)]
+        word_start, word_end = self._word_bounds(units, words)
+        # taken: the unit belongs to a mention. blocked: a product, malware, place or generic
+        # phrase, never part of an organisation, though a place may be part of a person's name.
         taken = [False] * len(units)
-        # Units that are products, malware, places or generic phrases: never part of an
-        # organisation, but a place may still be part of a person's name ("Nguyễn Minh Đức").
         blocked = [False] * len(units)
         orgs: dict[str, _Entity] = {}
         people: dict[str, _Entity] = {}
 
         self._gazetteer_pass(text, units, taken, blocked, orgs)
-        not_org = [a or b for a, b in zip(taken, blocked)]
-        self._org_pattern_pass(text, units, not_org, orgs)
-        self._person_pass(text, units, taken, people, orgs)
-        not_org = [a or b for a, b in zip(taken, not_org)]
-        self._org_context_pass(text, units, not_org, orgs)
-        self._short_form_pass(units, taken, people, orgs)
+        self._org_pattern_pass(text, units, word_end, taken, blocked, orgs)
+        self._person_pass(text, units, word_start, word_end, taken, people)
+        self._org_context_pass(text, units, taken, blocked, orgs)
+        self._short_form_pass(units, taken, people)
         self._roles_pass(text, people, orgs)
 
         mentions = sorted((m for e in [*orgs.values(), *people.values()] for m in e.mentions),
                           key=lambda s: (s.start, s.end))
         return self._records(orgs), self._records(people, with_role=True), mentions
+
+    @staticmethod
+    def _word_bounds(units, words):
+        if not words:
+            return [u.start for u in units], [u.end for u in units]
+        starts, ends, w = [], [], 0
+        for unit in units:
+            while w < len(words) and words[w][1] <= unit.start:
+                w += 1
+            if w < len(words) and words[w][0] <= unit.start < words[w][1]:
+                starts.append(words[w][0])
+                ends.append(max(words[w][1], unit.end))
+            else:
+                starts.append(unit.start)
+                ends.append(unit.end)
+        return starts, ends
 
     def _match_forms(self, text, units, i, index) -> tuple[int, str] | None:
         for count, form in index.get(units[i].text, ()):
@@ -148,7 +175,7 @@ class EntityRecognizer:
                     blocked[k] = True
                 i += blocked_form[0]
                 continue
-            if org and self._standalone(text, units, i, org[0]):
+            if org and self._standalone(text, units, i, org[0], self.gazetteer.surnames) and self._org_in_context(text, units[i], org[1]):
                 count, form = org
                 canonical, _type = self.gazetteer.organizations[form]
                 self._add(orgs, "ORG", canonical, text, units[i].start, units[i + count - 1].end)
@@ -158,20 +185,32 @@ class EntityRecognizer:
                 continue
             i += 1
 
-    @staticmethod
-    def _standalone(text, units, i, count) -> bool:
-        """A gazetteer form only counts as a whole name, not as the start of a longer
-        capitalised name (``Microsoft`` is not an organisation in ``Microsoft Word``)."""
-        j = i + count
-        if j < len(units) and units[j].capitalised and text[units[j - 1].end:units[j].start] == " ":
+    def _org_in_context(self, text, unit, form) -> bool:
+        """Short forms that are also units or words (``MB``), and platforms used as places
+        (``trên Facebook``), are not organisations there."""
+        _name, kind = self.gazetteer.organizations[form]
+        if form in _NOT_NAMES or (len(form) <= 2 and kind not in _SHORT_FORM_KINDS):
+            return False
+        if kind == "tech_company" and _PLATFORM_CUE.search(text[max(0, unit.start - 25):unit.start]):
             return False
         return True
 
-    def _org_pattern_pass(self, text, units, taken, orgs):
-        """``Cục An toàn thông tin``, ``Trung tâm nghiên cứu hiểm họa IMlogic``: a capitalised
-        head, then capitalised words or a few descriptive lowercase words ending capitalised."""
+    @staticmethod
+    def _standalone(text, units, i, count, surnames) -> bool:
+        """A one-word gazetteer form only counts as a whole name, not as the start of a longer
+        capitalised name (``Microsoft`` is not an organisation in ``Microsoft Word``), unless
+        a person's name follows (``Giám đốc Bkav Nguyễn Tử Quảng``)."""
+        j = i + count
+        return not (count == 1 and j < len(units) and units[j].capitalised
+                    and units[j].text not in surnames and text[units[j - 1].end:units[j].start] == " ")
+
+    def _org_pattern_pass(self, text, units, word_end, taken, blocked, orgs):
+        """``Cục An toàn thông tin``, ``Bộ Thông tin và Truyền thông``, ``Trung tâm nghiên cứu
+        hiểm họa IMlogic``: a capitalised head, then capitalised words, a few descriptive
+        lowercase words, or ``và`` between capitalised words; it ends with a capitalised word
+        (and the rest of that word as underthesea segments it: ``Công_an``)."""
         for i, unit in enumerate(units):
-            if taken[i]:
+            if taken[i] or blocked[i]:
                 continue
             head_len = self._org_head(text, units, i)
             if not head_len:
@@ -181,10 +220,17 @@ class EntityRecognizer:
             lower_run = 0
             while j < len(units) and text[units[j - 1].end:units[j].start] in (" ", " & ", " - "):
                 word = units[j].text
+                if blocked[j] and last_cap < 0:
+                    break
                 if units[j].capitalised:
                     if taken[j] and last_cap < 0 and lower_run == 0:
                         break
+                    if units[j].text in self.gazetteer.surnames and (lower_run or last_cap >= 0):
+                        break  # a person's name after the organisation's ("Cục ATTT Trần Quang Hưng")
                     last_cap, lower_run = j, 0
+                elif (word == "và" and last_cap >= 0 and j + 1 < len(units) and units[j + 1].capitalised
+                      and not taken[j + 1] and not self._org_head(text, units, j + 1)):
+                    lower_run += 1
                 elif word in _NAME_BREAKERS or lower_run >= _MAX_LOWER_IN_NAME:
                     break
                 else:
@@ -192,19 +238,21 @@ class EntityRecognizer:
                 j += 1
             if last_cap < 0:
                 continue
-            start, end = units[i].start, units[last_cap].end
-            name = text[start:end]
-            if any(taken[k] for k in range(i, last_cap + 1)):
+            last = last_cap
+            while last + 1 < len(units) and units[last + 1].end <= word_end[last_cap]:
+                last += 1
+            start, end = units[i].start, units[last].end
+            if any(taken[k] for k in range(i, last + 1)):
                 # A known organisation inside a longer name ("... IMlogic"): the long form joins it.
-                inner = next(k for k in range(i, last_cap + 1) if taken[k])
+                inner = next(k for k in range(i, last + 1) if taken[k])
                 key = self._entity_at(orgs, units[inner].start)
                 if key is not None:
                     self._add(orgs, "ORG", key, text, start, end)
-                    for k in range(i, last_cap + 1):
+                    for k in range(i, last + 1):
                         taken[k] = True
                 continue
-            self._add(orgs, "ORG", name, text, start, end)
-            for k in range(i, last_cap + 1):
+            self._add(orgs, "ORG", text[start:end], text, start, end)
+            for k in range(i, last + 1):
                 taken[k] = True
 
     @staticmethod
@@ -217,7 +265,7 @@ class EntityRecognizer:
                     return count
         return 0
 
-    def _person_pass(self, text, units, taken, people, orgs):
+    def _person_pass(self, text, units, word_start, word_end, taken, people):
         i = 0
         while i < len(units):
             if taken[i] or not units[i].capitalised:
@@ -227,22 +275,35 @@ class EntityRecognizer:
             while (j + 1 < len(units) and units[j + 1].capitalised and not taken[j + 1]
                    and text[units[j].end:units[j + 1].start] == " "):
                 j += 1
-            run = units[i:j + 1]
-            while run and run[0].text.lower().rstrip(".") in self._titles:
-                run = run[1:]
-            if run and self._looks_like_person(text, run, units, i):
-                start, end = run[0].start, run[-1].end
+            first, last = i, j
+            while first <= last and self._not_name_start(units[first].text, last - first + 1):
+                first += 1
+            if (first <= last and word_start[first] >= units[first].start and word_end[last] <= units[last].end
+                    and self._looks_like_person(text, units[first:last + 1])):
+                start, end = units[first].start, units[last].end
                 self._add(people, "PER", text[start:end], text, start, end)
-                for k in range(i, j + 1):
+                for k in range(first, last + 1):
                     taken[k] = True
             i = j + 1
 
-    def _looks_like_person(self, text, run, units, i) -> bool:
+    def _not_name_start(self, word: str, run_length: int) -> bool:
+        """Words that open a capitalised run without being part of the name: titles
+        (``Ông``), sentence openers (``Theo``), and places before a name (``Nga Vladimir Putin``)."""
+        if word.lower().rstrip(".") in self._titles or word in _SENTENCE_OPENERS:
+            return True
+        return run_length > 2 and self.gazetteer.not_organizations.get(word) == "place"
+
+    def _looks_like_person(self, text, run) -> bool:
         words = [u.text for u in run]
-        if not 2 <= len(words) <= 4:
+        if len(words) > 4:
             return False
         whole = " ".join(words)
         if whole in self.gazetteer.organizations or whole in self.gazetteer.not_organizations:
+            return False
+        if self._is_byline(text, run):
+            return all(w.replace(".", "").isalpha() for w in words) and (
+                len(words) > 1 or words[0][0].isupper() and len(words[0]) > 2)
+        if len(words) < 2:
             return False
         if words[0] in self.gazetteer.surnames:
             return all(_is_vietnamese_syllable(w) and w[0].isupper() and not w[1:].isupper() for w in words)
@@ -250,25 +311,32 @@ class EntityRecognizer:
             return False
         if not all(w.isalpha() and w[0].isupper() and (len(w) == 1 or not w[1:].isupper()) for w in words):
             return False
+        if words[0] in self.gazetteer.foreign_given_names:
+            return True
         before = text[max(0, run[0].start - 40):run[0].start].lower()
         after = text[run[-1].end:run[-1].end + 60]
         titled = any(re.search(rf"(?:^|\s){re.escape(t)}\.?\s*$", before) for t in self._titles)
         roled = any(before.rstrip().endswith(r) for r in self._roles)
         apposition = bool(re.match(r"\s*,\s*(\S+(?:\s\S+)?)", after)) and any(
             after.lstrip(" ,").lower().startswith(r) for r in self._roles)
-        return titled or roled or apposition or bool(_SPEECH.match(after)) or self._is_byline(text, run)
+        return titled or roled or apposition or bool(_SPEECH.match(after))
 
     @staticmethod
     def _is_byline(text, run) -> bool:
+        """The name opens the article's last line, which holds little else (``Minh Anh``,
+        ``Hoàng Lan (theo ZDNet)``, ``NGUYỄN HƯNG - ICTnews``)."""
+        if text.find("\n", run[-1].end) >= 0:
+            return False
         line_start = text.rfind("\n", 0, run[0].start) + 1
-        line_end = text.find("\n", run[-1].end)
-        line = text[line_start:line_end if line_end >= 0 else len(text)]
-        return line_end < 0 and len(_UNIT.findall(line)) <= _BYLINE_MAX_UNITS + 4
+        rest = text[run[-1].end:]
+        return (not text[line_start:run[0].start].strip(" -–(")
+                and len(_UNIT.findall(rest)) <= _BYLINE_MAX_UNITS
+                and bool(re.fullmatch(r"\s*(?:[-–,]\s*\S.*|\(.*\)\s*)?\.?", rest)))
 
-    def _org_context_pass(self, text, units, taken, orgs):
+    def _org_context_pass(self, text, units, taken, blocked, orgs):
         """Unknown capitalised names that their context shows to be organisations."""
         for i, unit in enumerate(units):
-            if taken[i] or not unit.capitalised or not self._brand_like(unit.text):
+            if taken[i] or blocked[i] or not unit.capitalised or not self._brand_like(unit.text):
                 continue
             before = text[max(0, unit.start - 40):unit.start]
             is_org = bool(_ORG_TRIGGERS.search(before.lower()))
@@ -278,7 +346,7 @@ class EntityRecognizer:
             if is_org:
                 end_i = i
                 while (end_i + 1 < len(units) and units[end_i + 1].capitalised and not taken[end_i + 1]
-                       and text[units[end_i].end:units[end_i + 1].start] == " "):
+                       and not blocked[end_i + 1] and text[units[end_i].end:units[end_i + 1].start] == " "):
                     end_i += 1
                 start, end = unit.start, units[end_i].end
                 self._add(orgs, "ORG", text[start:end], text, start, end)
@@ -315,9 +383,8 @@ class EntityRecognizer:
                         return True
         return False
 
-    def _short_form_pass(self, units, taken, people, orgs):
-        """Later mentions of a person by surname or given name, or of an organisation by the
-        last word of its long name (``Sakoda``, ``IMlogic``)."""
+    def _short_form_pass(self, units, taken, people):
+        """Later mentions of a person by the last word of the name (``Sakoda``, ``Đức``)."""
         short_to_person: dict[str, str] = {}
         for key, entity in people.items():
             words = entity.name().split()
@@ -418,7 +485,8 @@ def entities_stage(gazetteers: str = "corpora/gazetteers", root: str | Path = ".
     recognizer = EntityRecognizer(Gazetteer.load(Path(root) / gazetteers))
 
     def run(doc: Doc) -> Doc:
-        doc.organizations, doc.people, doc.entity_mentions = recognizer(doc.text)
+        words = [(t.start, t.end) for t in doc.tokens]
+        doc.organizations, doc.people, doc.entity_mentions = recognizer(doc.text, words)
         return doc
 
     return run

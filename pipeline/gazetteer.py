@@ -22,7 +22,7 @@ class Gazetteer:
 
     organizations: form -> (canonical name, type); every alias maps to its entry's name.
     not_organizations: forms that look like names but are products, malware, places or generic.
-    surnames, middle_names, titles, role_words: the person lexicon, by type.
+    surnames, middle_names, titles, role_words, foreign_given_names: the person lexicon, by type.
     """
 
     organizations: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -31,6 +31,7 @@ class Gazetteer:
     middle_names: set[str] = field(default_factory=set)
     titles: set[str] = field(default_factory=set)
     role_words: set[str] = field(default_factory=set)
+    foreign_given_names: set[str] = field(default_factory=set)
 
     @classmethod
     def load(cls, folder: str | Path) -> "Gazetteer":
@@ -43,7 +44,8 @@ class Gazetteer:
         for row in _rows(folder / "not_organizations.tsv"):
             gazetteer.not_organizations[row["name"]] = row.get("type", "")
         by_type = {"surname_vn": gazetteer.surnames, "middle_vn": gazetteer.middle_names,
-                   "title": gazetteer.titles, "role_word": gazetteer.role_words}
+                   "title": gazetteer.titles, "role_word": gazetteer.role_words,
+                   "given_foreign": gazetteer.foreign_given_names}
         for row in _rows(folder / "person_lexicon.tsv"):
             target = by_type.get(row.get("type", ""))
             if target is not None and row.get("form"):
