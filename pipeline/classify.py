@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+import scipy.sparse as sp
 import skops.io as sio
 
 from .doc import Doc
@@ -90,6 +91,16 @@ class ThreatModel:
     implies: dict[str, list[str]]
     version: str = "unversioned"
 
+    def __post_init__(self) -> None:
+        # One sparse product for all labels instead of thirteen scikit-learn calls per article:
+        # the same logistic probabilities, a few times faster on one document.
+        estimators = list(getattr(self.categories, "estimators_", []))
+        linear = [self.security, *estimators]
+        self._fast = all(hasattr(e, "coef_") and e.coef_.shape[0] == 1 for e in linear)
+        if self._fast:
+            self._weights = np.vstack([e.coef_[0] for e in linear]).T  # (n_features, 1 + n_labels)
+            self._bias = np.array([e.intercept_[0] for e in linear])
+
     def bundle(self) -> dict[str, Any]:
         return {"labels": list(self.labels), "features": self.features, "security": self.security, "categories": self.categories,
                 "thresholds": dict(self.thresholds), "security_threshold": float(self.security_threshold),
@@ -130,9 +141,18 @@ class ThreatModel:
         """
         if not texts:
             return []
-        features = self.features.transform(list(texts))
-        security = self.security.predict_proba(features)[:, 1]
-        scores = np.asarray(self.categories.predict_proba(features))
+        if self._fast and hasattr(self.features, "transformer_list"):
+            # FeatureUnion.transform goes through joblib even for one job; stacking is all it does.
+            features = sp.hstack([t.transform(list(texts)) for _, t in self.features.transformer_list], format="csr")
+        else:
+            features = self.features.transform(list(texts))
+        if self._fast:
+            logits = np.asarray(features @ self._weights) + self._bias
+            probabilities = 1.0 / (1.0 + np.exp(-logits))
+            security, scores = probabilities[:, 0], probabilities[:, 1:]
+        else:
+            security = self.security.predict_proba(features)[:, 1]
+            scores = np.asarray(self.categories.predict_proba(features))
         results = []
         for row, security_score in zip(scores, security):
             by_label = {label: round(float(p), SCORE_DECIMALS) for label, p in zip(self.labels, row)}

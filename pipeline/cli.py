@@ -26,52 +26,109 @@ console = Console(stderr=True)
 
 @app.command()
 def run(
-    inputs: List[str] = typer.Argument(..., help="JSONL files, .txt files, directories of them, or - for JSONL on stdin."),
+    inputs: List[str] = typer.Argument(..., help="JSONL files, .txt files, RSS/Atom feeds (.xml, .rss, .atom), HTML pages "
+                                       "(.html, .htm), any of them .gz, directories of them, or - for JSONL on stdin."),
     out: Path = typer.Option(..., "--out", "-o", help="Records, one JSON object per line."),
     rejects: Optional[Path] = typer.Option(None, "--rejects", help="Rejected inputs with reasons [default: beside OUT]."),
-    sink: List[str] = typer.Option([], "--sink", help="Another sink: sqlite:///PATH or jsonl:PATH (repeatable)."),
+    sink: List[str] = typer.Option([], "--sink", help="Another sink (repeatable): sqlite:///PATH, postgresql://USER@HOST/DB, "
+                                   "stix:PATH or jsonl:PATH."),
     config: Optional[Path] = typer.Option(None, "--config", help="Pipeline config [default: configs/pipeline.toml]."),
     summary_json: Optional[Path] = typer.Option(None, "--summary-json", help="Also write the summary as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
+    workers: int = typer.Option(1, "--workers", "-j", help="Worker processes, each loading the pipeline once "
+                                "(with --engine dask and no --scheduler: workers of the local cluster)."),
+    engine: str = typer.Option("local", "--engine", help="local (this machine) or dask (a Dask distributed cluster)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, tcp://HOST:8786 "
+                                            "[default: a LocalCluster of --workers processes]."),
+    resume: bool = typer.Option(True, "--resume/--no-resume", help="Continue an interrupted run of the same command "
+                                "from its checkpoint (OUT.state) [default: resume]."),
+    checkpoint_every: float = typer.Option(2.0, "--checkpoint-every", help="Seconds between checkpoints."),
+    log_every: float = typer.Option(10.0, "--log-every", help="Seconds between progress lines when stderr is not a terminal."),
 ) -> None:
-    """Analyse articles and write one record per article."""
-    from .batch import default_rejects_path, run as run_batch
-    from .emit import RejectsFile, open_sink
-    from .ingest import read
-    from .language import Pipeline
+    """Analyse articles and write one record per article, in input order.
 
-    try:
-        sinks = [open_sink(str(out))] + [open_sink(url) for url in sink]
-    except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint="--sink")
-    nlp = Pipeline.from_config(config)
-    rejects_path = rejects or default_rejects_path(out)
-    items = read(inputs, max_chars=nlp.max_chars)
-    progress_cb = None
-    if not quiet and console.is_terminal:
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    Streams the input (memory stays flat), runs on --workers processes or a Dask cluster with the
+    same records in the same order, and resumes an interrupted run: re-run the same command."""
+    from .runner import RunOptions, UsageError, run_command
 
-        progress = Progress(SpinnerColumn(), TextColumn("{task.completed} articles"),
-                            TextColumn("{task.fields[rate]:.1f}/s"), TextColumn("rejected {task.fields[rejected]}"),
-                            TimeElapsedColumn(), console=console, transient=True)
-        task = progress.add_task("run", total=None, rate=0.0, rejected=0)
-        progress.start()
-        progress_cb = lambda s: progress.update(task, completed=s.articles, rate=s.per_second, rejected=s.rejected)  # noqa: E731
+    options = RunOptions(inputs=list(inputs), out=out, rejects=rejects, sinks=tuple(sink), config=config,
+                         summary_json=summary_json, quiet=quiet, workers=workers, engine=engine, scheduler=scheduler,
+                         resume=resume, checkpoint_every=checkpoint_every, log_every=log_every)
     try:
-        summary = run_batch(items, nlp, sinks, RejectsFile(rejects_path), on_item=progress_cb)
-    finally:
-        if progress_cb is not None:
-            progress.stop()
-    result = summary.as_dict() | {"out": str(out), "rejects": str(rejects_path), "sinks": [s.url for s in sinks]}
-    console.print(
-        f"articles {summary.articles}  records {summary.records}  rejected {summary.rejected}  "
-        f"time {summary.seconds:.1f}s  {summary.per_second:.1f} articles/s"
-    )
-    if summary.rejected:
-        console.print(f"rejects written to {rejects_path}: " + ", ".join(f"{k} {v}" for k, v in summary.reasons.items()))
-    if summary_json:
-        summary_json.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    raise typer.Exit(1 if summary.rejected else 0)
+        code = run_command(options, console)
+    except UsageError as error:
+        raise typer.BadParameter(str(error), param_hint=error.param_hint)
+    raise typer.Exit(code)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8080, "--port", help="Port to listen on."),
+    config: Optional[Path] = typer.Option(None, "--config", help="Pipeline config [default: configs/pipeline.toml]; "
+                                                                 "its [service] table sets the limits."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Worker processes (each loads the models once)."),
+    log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
+) -> None:
+    """Serve the analysis over HTTP: POST /v1/analyze, POST /v1/analyze:batch, GET /v1/schema,
+    GET /healthz; OpenAPI docs at /docs."""
+    import os
+
+    import uvicorn
+
+    if workers > 1:
+        from .service import CONFIG_ENV
+
+        if config:
+            os.environ[CONFIG_ENV] = str(config.resolve())
+        uvicorn.run("pipeline.service:app_from_env", factory=True, host=host, port=port, workers=workers,
+                    log_level=log_level)
+    else:
+        from .service import create_app
+
+        uvicorn.run(create_app(config=config), host=host, port=port, log_level=log_level)
+
+
+export_app = typer.Typer(help="Export records to other formats.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("stix")
+def export_stix(
+    records: List[Path] = typer.Argument(..., help="Record files (JSONL, as `vnsec run` writes them), or - for stdin."),
+    out: Path = typer.Option(..., "--out", "-o", help="The STIX 2.1 bundle (JSON); - for stdout."),
+) -> None:
+    """Write the security articles among RECORDS as one STIX 2.1 bundle: a report per article,
+    identities, threat actors and malware; deterministic ids, so re-exports never duplicate."""
+    from .stix import StixExporter, add_records
+
+    exporter = StixExporter()
+    problems: list[str] = []
+    for path in records:
+        try:
+            if str(path) == "-":
+                problems += [f"-: {p}" for p in add_records(exporter, sys.stdin)]
+            else:
+                with path.open(encoding="utf-8") as handle:
+                    problems += [f"{path}: {p}" for p in add_records(exporter, handle)]
+        except (OSError, UnicodeDecodeError) as error:
+            raise typer.BadParameter(f"cannot read {path}: {error}", param_hint="RECORDS")
+    text = exporter.bundle_json()
+    if str(out) == "-":
+        sys.stdout.write(text)
+    else:
+        from .emit import _AtomicLines
+
+        lines = _AtomicLines(out)
+        lines.write_line(text.rstrip("\n"))
+        lines.close()
+    for problem in problems[:20]:
+        console.print(problem, markup=False, soft_wrap=True)
+    if len(problems) > 20:
+        console.print(f"... and {len(problems) - 20} more lines that are not records")
+    console.print(f"{exporter.records} records, {exporter.reports} reports, {len(exporter.objects())} objects"
+                  + ("" if str(out) == "-" else f" -> {out}"))
+    raise typer.Exit(1 if problems else 0)
 
 
 @app.command()
@@ -104,6 +161,44 @@ def train(
 
     card = train_from_config(config, output=output, console=console)
     console.print_json(json.dumps({"test": card["metrics"]["test"]["summary"], "dev": card["metrics"]["dev"]["summary"]}))
+
+
+@app.command("train-ner")
+def train_ner(
+    config: Path = typer.Option(Path("configs/ner.toml"), "--config", help="Entity CRF training config."),
+    output: Optional[Path] = typer.Option(None, "--output", help="Model folder [default: from the config]."),
+) -> None:
+    """Train the entity CRF on our corpus and write it with its model card."""
+    from .language import PROJECT_ROOT
+    from .ner_model import train as train_crf
+
+    card = train_crf(config, PROJECT_ROOT, output=output)
+    console.print_json(json.dumps(card["metrics"]))
+
+
+@app.command()
+def show(
+    article: Path = typer.Argument(..., help="A .txt file with one article, or a JSONL file (see --id)."),
+    article_id: Optional[str] = typer.Option(None, "--id", help="Which article of a JSONL file [default: the first]."),
+    html: Path = typer.Option(Path("out/show.html"), "--html", help="Where to write the highlighted page."),
+) -> None:
+    """Highlight organisations, people and percentages of one article (HTML with displaCy) and
+    print a summary."""
+    from .show import render_html, summary_table
+    from . import analyze as analyze_text
+
+    if article.suffix.lower() in (".jsonl", ".json"):
+        rows = [json.loads(line) for line in article.read_text(encoding="utf-8").splitlines() if line.strip()]
+        row = next((r for r in rows if article_id is None or str(r.get("id")) == article_id), None)
+        if row is None:
+            raise typer.BadParameter(f"no article with id {article_id!r} in {article}", param_hint="--id")
+    else:
+        row = {"text": article.read_text(encoding="utf-8")}
+    record = analyze_text(row["text"], **{k: v for k, v in row.items() if k != "text"})
+    html.parent.mkdir(parents=True, exist_ok=True)
+    html.write_text(render_html(record), encoding="utf-8")
+    Console().print(summary_table(record))
+    console.print(f"highlighted page written to {html}")
 
 
 @app.command()

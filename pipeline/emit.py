@@ -1,19 +1,39 @@
 """Stage 6, emit: write records to sinks named by URL.
 
-``jsonl:PATH`` (a bare path means the same) and ``sqlite:///PATH``. A run writes each sink
-whole: JSONL output goes to a temporary file renamed into place at the end, and the database
-upserts by ``id``; so re-running the same batch replaces, never duplicates.
+``jsonl:PATH`` (a bare path means the same), ``sqlite:///PATH``, ``postgresql://...``
+(:mod:`pipeline.sinks_postgres`) and ``stix:PATH`` (:mod:`pipeline.stix`). A run writes each
+sink whole: JSONL output goes to ``PATH.partial`` renamed into place at the end, and the
+databases upsert by ``id``; so re-running the same batch replaces, never duplicates.
+
+A sink that cannot store a record (after its own retries) does not raise: it reports the record
+with :meth:`Sink.failures`, and :func:`pipeline.batch.run` turns it into a reject.
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import sqlite3
-import tempfile
+import tomllib
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from .schema import Record, Reject
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "pipeline.toml"
+
+
+@dataclass(frozen=True)
+class SinkFailure:
+    """A record that a sink gave up on: its ``id`` and why (``sink postgresql failed: ...``)."""
+
+    id: str
+    reason: str
+
+
+class SinkError(RuntimeError):
+    """A sink could not be opened (unreachable server, incompatible database schema...)."""
 
 
 class Sink(Protocol):
@@ -21,37 +41,95 @@ class Sink(Protocol):
 
     def write(self, record: Record) -> None: ...
 
+    def failures(self) -> list[SinkFailure]:
+        """Records given up on since the last call (each reported once). Batching sinks learn
+        of a failure only when they flush, so this is asked after writes and after ``close``."""
+        ...
+
     def close(self) -> None: ...
 
     def abort(self) -> None: ...
 
 
-class _AtomicLines:
-    """Lines written to a temporary file beside ``path``, renamed over it on close."""
+class _Infallible:
+    """For sinks whose write errors are exceptions that stop the run (local files)."""
 
-    def __init__(self, path: str | Path):
+    def failures(self) -> list[SinkFailure]:
+        return []
+
+
+class _AtomicLines:
+    """Lines written to ``PATH.partial`` beside ``path``, renamed over it on close.
+
+    ``resume_at``: keep the first ``resume_at`` bytes of an existing partial file and append
+    after them (a resumed run, :mod:`pipeline.resume`); by default the partial file starts empty.
+    ``position`` is the byte length written so far; ``sync()`` makes it durable. The partial file
+    is locked while open, so two runs cannot write the same output at once.
+    """
+
+    def __init__(self, path: str | Path, resume_at: int | None = None):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        self._handle = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+        self.partial = self.path.with_name(self.path.name + ".partial")
+        fd = os.open(self.partial, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise RuntimeError(f"{self.path} is being written by another run ({self.partial} is locked)") from None
+        self.position = min(resume_at or 0, os.fstat(fd).st_size)
+        os.ftruncate(fd, self.position)
+        os.lseek(fd, self.position, os.SEEK_SET)
+        self._handle = os.fdopen(fd, "wb", buffering=1 << 16)
 
     def write_line(self, line: str) -> None:
-        self._handle.write(line)
-        self._handle.write("\n")
+        data = line.encode("utf-8") + b"\n"
+        self._handle.write(data)
+        self.position += len(data)
+
+    def sync(self) -> None:
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
 
     def close(self) -> None:
+        self.sync()
+        os.replace(self.partial, self.path)
         self._handle.close()
-        os.replace(self._tmp, self.path)
+
+    def suspend(self) -> None:
+        """Stop writing but keep the partial file, for a later run to resume."""
+        self.sync()
+        self._handle.close()
 
     def abort(self) -> None:
         self._handle.close()
-        Path(self._tmp).unlink(missing_ok=True)
+        self.partial.unlink(missing_ok=True)
 
 
-class JsonlSink:
-    def __init__(self, path: str | Path):
+class _PartialFile:
+    """Checkpoint hooks of a file written through ``_AtomicLines`` (:mod:`pipeline.resume`)."""
+
+    _lines: _AtomicLines
+
+    @property
+    def partial(self) -> Path:
+        return self._lines.partial
+
+    @property
+    def position(self) -> int:
+        return self._lines.position
+
+    def sync(self) -> None:
+        self._lines.sync()
+
+    def suspend(self) -> None:
+        self._lines.suspend()
+
+
+class JsonlSink(_Infallible, _PartialFile):
+    def __init__(self, path: str | Path, resume_at: int | None = None):
         self.url = f"jsonl:{path}"
-        self._lines = _AtomicLines(path)
+        self._lines = _AtomicLines(path, resume_at)
 
     def write(self, record: Record) -> None:
         self._lines.write_line(record.model_dump_json())
@@ -63,10 +141,10 @@ class JsonlSink:
         self._lines.abort()
 
 
-class RejectsFile:
-    def __init__(self, path: str | Path):
+class RejectsFile(_PartialFile):
+    def __init__(self, path: str | Path, resume_at: int | None = None):
         self.path = Path(path)
-        self._lines = _AtomicLines(path)
+        self._lines = _AtomicLines(path, resume_at)
 
     def write(self, reject: Reject) -> None:
         self._lines.write_line(reject.model_dump_json())
@@ -134,7 +212,7 @@ CREATE VIEW IF NOT EXISTS articles_by_date AS
 SQLITE_SCHEMA_VERSION = "1"
 
 
-class SqliteSink:
+class SqliteSink(_Infallible):
     """The embedded database: one row per article (the record as JSON plus indexed columns),
     and tables and views for the usual questions (by category, organisation, person, date)."""
 
@@ -182,12 +260,36 @@ class SqliteSink:
         self._db.close()
 
 
-def open_sink(url: str) -> Sink:
-    """A sink for ``url``: ``jsonl:PATH``, ``sqlite:///PATH`` or a bare path (JSONL)."""
+def sink_settings(config: str | Path | None = None) -> dict[str, Any]:
+    """The ``[sinks]`` table of the pipeline config (``configs/pipeline.toml`` by default)."""
+    path = Path(config) if config else DEFAULT_CONFIG
+    if not path.exists() and config is None:
+        return {}
+    with open(path, "rb") as handle:
+        return dict(tomllib.load(handle).get("sinks", {}))
+
+
+def open_sink(url: str, config: str | Path | None = None) -> Sink:
+    """A sink for ``url``: ``jsonl:PATH``, ``sqlite:///PATH``, ``postgresql://...``,
+    ``stix:PATH`` or a bare path (JSONL). ``config`` is the pipeline config whose ``[sinks.*]``
+    tables give the defaults (batch size, retries) that the URL's query parameters override.
+
+    Raises ``ValueError`` for an unsupported or malformed URL, :class:`SinkError` when the sink
+    cannot be opened.
+    """
     if url.startswith("sqlite:///"):
         return SqliteSink(url[len("sqlite:///"):])
     if url.startswith("jsonl:"):
         return JsonlSink(url[len("jsonl:"):])
+    if url.startswith(("postgresql://", "postgres://")):
+        from .sinks_postgres import PostgresSink
+
+        return PostgresSink.from_url(url, settings=sink_settings(config).get("postgresql", {}))
+    if url.startswith("stix:"):
+        from .stix import StixSink
+
+        return StixSink(url[len("stix:"):])
     if "://" in url:
-        raise ValueError(f"unsupported sink {url!r}: use jsonl:PATH or sqlite:///PATH")
+        raise ValueError(f"unsupported sink {url!r}: use jsonl:PATH, sqlite:///PATH, "
+                         "postgresql://USER@HOST/DB or stix:PATH")
     return JsonlSink(url)

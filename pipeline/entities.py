@@ -12,10 +12,11 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
-from .doc import Doc, Span
+from .doc import Doc, Span, Token
 from .gazetteer import Gazetteer
+from .ner_model import CrfTagger
 from .registry import stage
 
 _UNIT = re.compile(r"[^\W_](?:[\w&'’+\-.]*[^\W_])?\+*")
@@ -31,10 +32,12 @@ _ORG_HEADS = (
     "Phòng", "Công an", "Tòa án", "Viện kiểm sát", "Báo", "Tạp chí", "Đài", "Quỹ", "Liên minh",
     "Tổ chức", "Nhóm", "Câu lạc bộ", "Chi cục", "Ban", "Bệnh viện", "Cơ quan",
 )
+# A kind of organisation, then up to three descriptive words, right before an unknown name:
+# "hãng Sybari", "tập đoàn dầu khí Rosneft".
 _ORG_TRIGGERS = re.compile(
-    r"(?:^|(?<=\s))(?:hãng bảo mật|hãng phần mềm|hãng|công ty bảo mật|công ty an ninh mạng|công ty|"
-    r"tập đoàn|nhóm tin tặc|nhóm hacker|nhóm|tổ chức|nhà mạng|ngân hàng|trang tin|báo|tờ|hãng tin|"
-    r"nhà cung cấp|đại học|trường)\s+$"
+    r"(?:^|(?<=\s))(?P<kind>hãng|công ty|tập đoàn|nhóm tin tặc|nhóm hacker|nhóm|tổ chức|nhà mạng|"
+    r"ngân hàng|trang tin|báo|tờ|hãng tin|nhà cung cấp|trường đại học|đại học|học viện|viện|trường)"
+    r"(?P<descr>(?:\s+[^\W\d_]+){0,3}?)\s+$"
 )
 # Lowercase words that may stand inside an organisation's name between its head and its
 # capitalised part ("Trung tâm nghiên cứu hiểm họa IMlogic"); a function word ends the name.
@@ -49,7 +52,8 @@ _SHORT_FORM_KINDS = {"media", "intl_body", "gov_foreign", "gov_vn", "cert", "pol
 _PLATFORM_CUE = re.compile(r"(?:trên|qua|lên|vào|dùng|sử dụng|tài khoản|mạng xã hội|ứng dụng|trang|fanpage)\s+$", re.I)
 _SENTENCE_OPENERS = {"Theo", "Và", "Nhưng", "Còn", "Khi", "Sau", "Trong", "Tại", "Với", "Của", "Các",
                      "Những", "Hiện", "Nay", "Tuy", "Ngoài", "Trước", "Đến", "Từ", "Vì", "Do", "Nếu"}
-_CREDIT = re.compile(r"(?:\(\s*[Tt]heo\s+|^[Tt]heo\s+|[Ảả]nh\s*:\s*|[Nn]guồn\s*:\s*)", re.MULTILINE)
+# A source or photo credit right before a name: "(Theo AFP)", "Theo Reuters, ...", "Ảnh: EPA".
+_CREDIT = re.compile(r"(?:\(\s*[Tt]heo|(?:^|(?<=[.!?]\s))[Tt]heo|[Ảả]nh\s*:|[Nn]guồn\s*:)\s*$", re.MULTILINE)
 _BYLINE_MAX_UNITS = 6
 _MAX_LOWER_IN_NAME = 5
 
@@ -93,10 +97,18 @@ class EntityRecognizer:
     ----------
     gazetteer : Gazetteer
         Known organisations, non-organisations and the person lexicon.
+    tagger : CrfTagger, optional
+        The statistical tagger (:mod:`pipeline.ner_model`); its mentions are taken after the
+        gazetteer's and before the rules'. It needs the text's underthesea tokens.
+    tagger_labels : sequence of str
+        Which of the tagger's labels (``ORG``, ``PER``) to use.
     """
 
-    def __init__(self, gazetteer: Gazetteer):
+    def __init__(self, gazetteer: Gazetteer, tagger: "CrfTagger | None" = None,
+                 tagger_labels: Sequence[str] = ("ORG", "PER")):
         self.gazetteer = gazetteer
+        self.tagger = tagger
+        self.tagger_labels = set(tagger_labels)
         self._org_forms = self._index(gazetteer.organizations)
         self._blocked_forms = self._index(gazetteer.not_organizations)
         self._titles = {t.lower().rstrip(".") for t in gazetteer.titles}
@@ -114,16 +126,16 @@ class EntityRecognizer:
         return index
 
     # -- finding mentions ------------------------------------------------------------------
-    def __call__(self, text: str, words: list[tuple[int, int]] | None = None
+    def __call__(self, text: str, tokens: "Sequence[Token] | None" = None
                  ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[Span]]:
         """Organisations, people (merged records) and all mentions, for one text.
 
-        words: (start, end) of the text's words as underthesea segments them; they tell where
-        a name ends (``Bộ Công_an``, ``Nguyễn_Minh_Đức`` but ``Phó_Chủ_tịch``). Without them each
-        syllable is its own word.
+        tokens: the text's words as underthesea segments them; they tell where a name ends
+        (``Bộ Công_an``, ``Nguyễn_Minh_Đức`` but ``Phó_Chủ_tịch``) and feed the statistical
+        tagger. Without them each syllable is its own word and only gazetteers and rules run.
         """
         units = [_Unit(m.group(0), m.start(), m.end()) for m in _UNIT.finditer(text)]
-        word_start, word_end = self._word_bounds(units, words)
+        word_start, word_end = self._word_bounds(units, [(t.start, t.end) for t in tokens or ()])
         # taken: the unit belongs to a mention. blocked: a product, malware, place or generic
         # phrase, never part of an organisation, though a place may be part of a person's name.
         taken = [False] * len(units)
@@ -132,15 +144,69 @@ class EntityRecognizer:
         people: dict[str, _Entity] = {}
 
         self._gazetteer_pass(text, units, taken, blocked, orgs)
+        if self.tagger is not None and tokens:
+            self._statistical_pass(text, units, word_end, self.tagger.spans(text, tokens), taken, blocked, orgs, people)
         self._org_pattern_pass(text, units, word_end, taken, blocked, orgs)
         self._person_pass(text, units, word_start, word_end, taken, people)
         self._org_context_pass(text, units, taken, blocked, orgs)
         self._short_form_pass(units, taken, people)
+        self._merge_short_names(people)
         self._roles_pass(text, people, orgs)
 
         mentions = sorted((m for e in [*orgs.values(), *people.values()] for m in e.mentions),
                           key=lambda s: (s.start, s.end))
         return self._records(orgs), self._records(people, with_role=True), mentions
+
+    def _statistical_pass(self, text, units, word_end, spans, taken, blocked, orgs, people):
+        """Mentions the CRF proposes, trimmed to what a name can be: capitalised words at both
+        ends, no title or sentence opener in front, one line; a person needs two words or more
+        (a single word only joins a full name, in :meth:`_short_form_pass`)."""
+        starts = {u.start: i for i, u in enumerate(units)}
+        for span in spans:
+            first = starts.get(span.start)
+            if first is None or span.label not in self.tagger_labels:
+                continue
+            last = first
+            while last + 1 < len(units) and units[last + 1].end <= span.end:
+                last += 1
+            while first <= last and (not units[first].capitalised or self._not_name_start(units[first].text, 3)
+                                     or units[first].text.lower() in self._roles):
+                first += 1
+            while last >= first and not units[last].capitalised and units[last].end > word_end[last - 1 if last > first else first]:
+                last -= 1
+            if first > last or "\n" in text[units[first].start:units[last].end]:
+                continue
+            covered = range(first, last + 1)
+            name = text[units[first].start:units[last].end]
+            if any(taken[k] for k in covered) or name in _NOT_NAMES or len(name) <= 2:
+                continue
+            if span.label == "PER":
+                words = [units[k].text for k in covered]
+                if (len(words) < 2 or not all(w[:1].isupper() and w.replace(".", "").isalpha() for w in words)
+                        or name in self.gazetteer.not_organizations or name in self.gazetteer.organizations
+                        or (words[0] not in self.gazetteer.surnames and words[0] not in self.gazetteer.foreign_given_names
+                            and _CREDIT.search(text[:units[first].start], max(0, units[first].start - 12)))):
+                    continue
+                target = people
+            else:
+                if any(blocked[k] for k in covered) or name in self.gazetteer.not_organizations:
+                    continue
+                target = orgs
+            self._add(target, span.label, name, text, units[first].start, units[last].end)
+            for k in covered:
+                taken[k] = True
+
+    @staticmethod
+    def _merge_short_names(people: dict[str, "_Entity"]) -> None:
+        """A one-word person (``Sakoda``) is the person whose full name ends with that word."""
+        full = [e for e in people.values() if len(e.name().split()) > 1]
+        for key in [k for k, e in people.items() if len(e.name().split()) == 1]:
+            word = people[key].name()
+            owner = next((e for e in full if e.name().split()[-1] == word), None)
+            if owner is not None:
+                for mention in people.pop(key).mentions:
+                    if not any(m.start == mention.start for m in owner.mentions):
+                        owner.add(mention)
 
     @staticmethod
     def _word_bounds(units, words):
@@ -220,7 +286,9 @@ class EntityRecognizer:
             lower_run = 0
             while j < len(units) and text[units[j - 1].end:units[j].start] in (" ", " & ", " - "):
                 word = units[j].text
-                if blocked[j] and last_cap < 0:
+                if blocked[j]:
+                    if last_cap >= 0 and self.gazetteer.not_organizations.get(word) == "place":
+                        last_cap = j  # "Bộ Nội vụ Nga", "Bộ Quốc phòng Mỹ"
                     break
                 if units[j].capitalised:
                     if taken[j] and last_cap < 0 and lower_run == 0:
@@ -278,6 +346,11 @@ class EntityRecognizer:
             first, last = i, j
             while first <= last and self._not_name_start(units[first].text, last - first + 1):
                 first += 1
+            if (first <= last and units[first].text not in self.gazetteer.surnames
+                    and units[first].text not in self.gazetteer.foreign_given_names
+                    and _CREDIT.search(text[:units[first].start], max(0, units[first].start - 12))):
+                i = j + 1
+                continue  # "Theo Tin Tức": a credited source
             if (first <= last and word_start[first] >= units[first].start and word_end[last] <= units[last].end
                     and self._looks_like_person(text, units[first:last + 1])):
                 start, end = units[first].start, units[last].end
@@ -336,17 +409,25 @@ class EntityRecognizer:
     def _org_context_pass(self, text, units, taken, blocked, orgs):
         """Unknown capitalised names that their context shows to be organisations."""
         for i, unit in enumerate(units):
-            if taken[i] or blocked[i] or not unit.capitalised or not self._brand_like(unit.text):
+            if taken[i] or blocked[i] or not unit.capitalised:
                 continue
-            before = text[max(0, unit.start - 40):unit.start]
-            is_org = bool(_ORG_TRIGGERS.search(before.lower()))
-            is_org = is_org or bool(_CREDIT.search(before[-12:] if before else ""))
+            credited = unit.text not in _SENTENCE_OPENERS and bool(_CREDIT.search(text[:unit.start], max(0, unit.start - 12)))
+            if not (credited or self._brand_like(unit.text)):
+                continue
+            before = text[max(0, unit.start - 60):unit.start]
+            trigger = _ORG_TRIGGERS.search(before.lower())
+            if trigger and (any(w in _NAME_BREAKERS for w in trigger.group("descr").split())
+                            or any(ch.isupper() for ch in before[trigger.start("descr"):])):
+                trigger = None
+            is_org = bool(trigger)
+            is_org = is_org or credited
             is_org = is_org or self._in_list_with_org(text, unit, orgs)
             is_org = is_org or (before.rstrip().lower().endswith("của") and self._after_role(before))
             if is_org:
                 end_i = i
                 while (end_i + 1 < len(units) and units[end_i + 1].capitalised and not taken[end_i + 1]
-                       and not blocked[end_i + 1] and text[units[end_i].end:units[end_i + 1].start] == " "):
+                       and not blocked[end_i + 1] and units[end_i + 1].text not in _SENTENCE_OPENERS
+                       and text[units[end_i].end:units[end_i + 1].start] == " "):
                     end_i += 1
                 start, end = unit.start, units[end_i].end
                 self._add(orgs, "ORG", text[start:end], text, start, end)
@@ -481,12 +562,16 @@ class EntityRecognizer:
 
 
 @stage("entities")
-def entities_stage(gazetteers: str = "corpora/gazetteers", root: str | Path = "."):
-    recognizer = EntityRecognizer(Gazetteer.load(Path(root) / gazetteers))
+def entities_stage(gazetteers: str = "corpora/gazetteers", model: str | None = None,
+                   model_labels: Sequence[str] = ("ORG", "PER"), root: str | Path = "."):
+    gazetteer = Gazetteer.load(Path(root) / gazetteers)
+    tagger = CrfTagger(Path(root) / model, gazetteer) if model else None
+    recognizer = EntityRecognizer(gazetteer, tagger, model_labels)
 
     def run(doc: Doc) -> Doc:
-        words = [(t.start, t.end) for t in doc.tokens]
-        doc.organizations, doc.people, doc.entity_mentions = recognizer(doc.text, words)
+        doc.organizations, doc.people, doc.entity_mentions = recognizer(doc.text, doc.tokens)
         return doc
 
+    if tagger is not None:
+        run.model_name, run.model_version = "entity-crf", tagger.version  # type: ignore[attr-defined]
     return run

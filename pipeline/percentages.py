@@ -142,7 +142,8 @@ def extract(text: str, sentences: list[tuple[int, int]] | None = None) -> list[d
     for match in _PATTERN.finditer(text):
         unit = "percentage_point" if match.group("mark").lower().startswith("điểm") else "percent"
         parts = [("high", match.start("high"), match.end())]
-        if match.group("low") is not None:
+        # "không đến 2%" is "less than 2%", not a range from zero.
+        if match.group("low") is not None and match.group("low").lower() != "không":
             low_end = match.end("low_mark") if match.group("low_mark") else match.end("low")
             parts.insert(0, ("low", match.start("low"), low_end))
         values = []

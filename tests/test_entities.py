@@ -88,3 +88,14 @@ def test_seed_beats_underthesea_ner(nlp, seed_original):
     assert ours_f1 > theirs_f1
     assert entity_scores([([p.model_dump() for p in ours.people], gold_people)])["f1"] >= \
         entity_scores([(ut_people, gold_people)])["f1"]
+
+
+def test_kind_of_organisation_before_an_unknown_name(recognize):
+    orgs, people, _ = recognize("Tin tặc đã tấn công tập đoàn dầu khí Rosneft và hãng quảng cáo WPP. (Ảnh: EPA/TTXVN)")
+    assert {"Rosneft", "WPP", "EPA", "TTXVN"} <= set(orgs)
+    assert not people
+
+
+def test_function_words_stop_a_kind_trigger(recognize):
+    orgs, _, _ = recognize("Công ty này đã hợp tác với Intellisoft trong nhiều năm.")
+    assert "Intellisoft" not in orgs

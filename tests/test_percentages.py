@@ -22,6 +22,7 @@ def values(text):
     ("Một phần ba (1/3) số máy chủ, số vụ tấn công tăng gấp đôi, 2.000 máy bị nhiễm.", []),
     ("Năm 2017, 45% doanh nghiệp và 1.000% lợi nhuận", [45.0, 1000.0]),
     ("Địa chỉ http://vi.example/tin%20tuc không phải phần trăm", []),
+    ("Trên thực tế, không đến 2% doanh nghiệp làm được điều đó.", [2.0]),
 ])
 def test_values(text, expected):
     assert values(text) == expected
