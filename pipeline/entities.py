@@ -9,7 +9,6 @@ forms are ``aliases``; people get the ``role`` and ``affiliation`` the text stat
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -34,6 +33,9 @@ _ORG_HEADS = (
 )
 # A kind of organisation, then up to three descriptive words, right before an unknown name:
 # "hãng Sybari", "tập đoàn dầu khí Rosneft".
+_ORG_HEADS_BY_FIRST_WORD: dict[str, list[str]] = {}
+for _head in sorted(_ORG_HEADS, key=len, reverse=True):
+    _ORG_HEADS_BY_FIRST_WORD.setdefault(_head.split()[0], []).append(_head)
 _ORG_TRIGGERS = re.compile(
     r"(?:^|(?<=\s))(?P<kind>hãng|công ty|tập đoàn|nhóm tin tặc|nhóm hacker|nhóm|tổ chức|nhà mạng|"
     r"ngân hàng|trang tin|báo|tờ|hãng tin|nhà cung cấp|trường đại học|đại học|học viện|viện|trường)"
@@ -325,7 +327,7 @@ class EntityRecognizer:
 
     @staticmethod
     def _org_head(text, units, i) -> int:
-        for head in _ORG_HEADS:
+        for head in _ORG_HEADS_BY_FIRST_WORD.get(units[i].text, ()):
             if text.startswith(head, units[i].start):
                 count = len(head.split())
                 end = units[i + count - 1].end if i + count - 1 < len(units) else -1

@@ -30,6 +30,27 @@ def nlp():
     return default_pipeline()
 
 
+SAMPLE = ROOT / "corpora" / "samples" / "articles.jsonl"
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    """A copy of the bundled sample, so that a test and the commands it runs read the same articles."""
+    path = tmp_path_factory.mktemp("sample") / "articles.jsonl"
+    path.write_bytes(SAMPLE.read_bytes())
+    return path
+
+
+@pytest.fixture(scope="module")
+def articles(sample):
+    return [json.loads(line) for line in sample.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def records(nlp, articles):
+    return [nlp.analyze(a["text"], **{k: v for k, v in a.items() if k != "text"}) for a in articles]
+
+
 @pytest.fixture(scope="session")
 def seed_text() -> str:
     return SEED.read_text(encoding="utf-8")

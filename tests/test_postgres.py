@@ -27,7 +27,6 @@ from pipeline.sinks_postgres import MIGRATIONS_TABLE, PostgresSink, migrate, mig
 
 pytestmark = pytest.mark.postgres
 
-_SAMPLE = PROJECT_ROOT / "corpora" / "samples" / "articles.jsonl"
 
 
 def _unavailable(why: str):
@@ -81,23 +80,6 @@ def loaded_once(monkeypatch, nlp):
 
     monkeypatch.setattr(Pipeline, "from_config", classmethod(lambda cls, path=None: nlp))
 
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    """A copy of the sample, so that the tests and the commands they run read the same articles."""
-    path = tmp_path_factory.mktemp("postgres") / "articles.jsonl"
-    path.write_bytes(_SAMPLE.read_bytes())
-    return path
-
-
-@pytest.fixture(scope="module")
-def articles(sample):
-    return [json.loads(line) for line in sample.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-@pytest.fixture(scope="module")
-def records(nlp, articles):
-    return [nlp.analyze(a["text"], **{k: v for k, v in a.items() if k != "text"}) for a in articles]
 
 
 def flat(output: str) -> str:

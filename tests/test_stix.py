@@ -7,11 +7,9 @@ from stix2validator import ValidationOptions, validate_string
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.language import PROJECT_ROOT
 from pipeline.gazetteer import Gazetteer
 from pipeline.stix import FALLBACK_PUBLISHED, FIXED_TIMESTAMP, GAZETTEERS, NAMESPACE, StixExporter, stix_id
 
-SAMPLE = PROJECT_ROOT / "corpora" / "samples" / "articles.jsonl"
 # Warnings as errors, but two: 103 "the id is not a UUIDv4" (STIX 2.1 recommends v4 but allows
 # the UUIDv5 we use on purpose, so that re-exports give the same ids) and 302 "an external
 # reference with a URL has no hash" (we never had the bytes of the article's page to hash).
@@ -23,23 +21,6 @@ CRAFTED = ("Nhóm tin tặc Lazarus phát tán mã độc WannaCry tấn công n
            "WannaCry qua lỗ hổng của Windows, mã hóa dữ liệu của hàng nghìn máy tính tại Việt Nam. Ông Nguyễn Văn "
            "Hải, chuyên gia bảo mật của Bkav, khuyến cáo người dùng cập nhật bản vá ngay.")
 
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    """A copy of the sample, so that the tests and the commands they run read the same articles."""
-    path = tmp_path_factory.mktemp("stix") / "articles.jsonl"
-    path.write_bytes(SAMPLE.read_bytes())
-    return path
-
-
-@pytest.fixture(scope="module")
-def articles(sample):
-    return [json.loads(line) for line in sample.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-@pytest.fixture(scope="module")
-def records(nlp, articles):
-    return [nlp.analyze(a["text"], **{k: v for k, v in a.items() if k != "text"}) for a in articles]
 
 
 @pytest.fixture(scope="module")
