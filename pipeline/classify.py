@@ -12,6 +12,7 @@ import hashlib
 import json
 import tomllib
 import zipfile
+from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -44,6 +45,59 @@ TRUSTED_TYPES = [
     "sklearn.calibration._SigmoidCalibration",
     "sklearn.svm._classes.LinearSVC",
 ]
+
+
+class _TfidfOfOneText:
+    """What a fitted ``TfidfVectorizer`` (word n-grams over ``\\S+`` tokens, or ``char_wb``) gives
+    for one text, as (column indices, values), without scikit-learn's per-call overhead; the
+    n-grams of each word are looked up once and cached, since words repeat across articles."""
+
+    def __init__(self, vectorizer: Any):
+        self.vocabulary = vectorizer.vocabulary_
+        self.idf = vectorizer.idf_
+        self.sublinear = vectorizer.sublinear_tf
+        self.lowercase = vectorizer.lowercase
+        self.low, self.high = vectorizer.ngram_range
+        self.chars = vectorizer.analyzer == "char_wb"
+        self.supported = (vectorizer.analyzer == "char_wb" or (
+            vectorizer.analyzer == "word" and vectorizer.token_pattern == r"\S+" and vectorizer.tokenizer is None
+            and vectorizer.stop_words is None)) and vectorizer.norm == "l2" and vectorizer.use_idf \
+            and vectorizer.preprocessor is None and vectorizer.strip_accents is None
+        self._char_ids = lru_cache(maxsize=200_000)(self._char_ngram_ids)
+
+    def _char_ngram_ids(self, word: str) -> tuple[int, ...]:
+        padded = f" {word} "
+        grams = []
+        for n in range(self.low, self.high + 1):
+            if len(padded) <= n:  # as scikit-learn: then the whole padded word, once, and no longer n
+                grams.append(padded)
+                break
+            grams += [padded[start:start + n] for start in range(len(padded) - n + 1)]
+        return tuple(index for index in map(self.vocabulary.get, grams) if index is not None)
+
+    def __call__(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        if self.lowercase:
+            text = text.lower()
+        counts: dict[int, int] = {}
+        if self.chars:
+            for word in text.split():
+                for index in self._char_ids(word):
+                    counts[index] = counts.get(index, 0) + 1
+        else:
+            tokens = text.split()
+            for n in range(self.low, self.high + 1):
+                for start in range(len(tokens) - n + 1):
+                    index = self.vocabulary.get(" ".join(tokens[start:start + n]))
+                    if index is not None:
+                        counts[index] = counts.get(index, 0) + 1
+        if not counts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        indices = np.fromiter(counts, dtype=np.int64, count=len(counts))
+        values = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        if self.sublinear:
+            values = np.log(values) + 1.0
+        values *= self.idf[indices]
+        return indices, values / np.sqrt(np.dot(values, values))
 
 
 def types_in(path: str | Path) -> set[str]:
@@ -100,6 +154,19 @@ class ThreatModel:
         if self._fast:
             self._weights = np.vstack([e.coef_[0] for e in linear]).T  # (n_features, 1 + n_labels)
             self._bias = np.array([e.intercept_[0] for e in linear])
+        parts = [t for _, t in getattr(self.features, "transformer_list", [])]
+        self._one_text = [_TfidfOfOneText(t) for t in parts] if self._fast else []
+        if not (self._one_text and all(p.supported for p in self._one_text)):
+            self._one_text = []
+        self._offsets = np.cumsum([0] + [len(t.vocabulary_) for t in parts])[:-1] if self._one_text else []
+
+    def _logits_of_one(self, text: str) -> np.ndarray:
+        logits = self._bias.copy()
+        for part, offset in zip(self._one_text, self._offsets):
+            indices, values = part(text)
+            if len(indices):
+                logits += values @ self._weights[indices + offset]
+        return logits
 
     def bundle(self) -> dict[str, Any]:
         return {"labels": list(self.labels), "features": self.features, "security": self.security, "categories": self.categories,
@@ -141,6 +208,10 @@ class ThreatModel:
         """
         if not texts:
             return []
+        if self._one_text and len(texts) == 1:
+            logits = self._logits_of_one(texts[0])[None, :]
+            probabilities = 1.0 / (1.0 + np.exp(-logits))
+            return self._decide(probabilities[:, 0], probabilities[:, 1:])
         if self._fast and hasattr(self.features, "transformer_list"):
             # FeatureUnion.transform goes through joblib even for one job; stacking is all it does.
             features = sp.hstack([t.transform(list(texts)) for _, t in self.features.transformer_list], format="csr")
@@ -149,10 +220,12 @@ class ThreatModel:
         if self._fast:
             logits = np.asarray(features @ self._weights) + self._bias
             probabilities = 1.0 / (1.0 + np.exp(-logits))
-            security, scores = probabilities[:, 0], probabilities[:, 1:]
-        else:
-            security = self.security.predict_proba(features)[:, 1]
-            scores = np.asarray(self.categories.predict_proba(features))
+            return self._decide(probabilities[:, 0], probabilities[:, 1:])
+        return self._decide(self.security.predict_proba(features)[:, 1],
+                            np.asarray(self.categories.predict_proba(features)))
+
+    def _decide(self, security: np.ndarray, scores: np.ndarray) -> list[dict[str, Any]]:
+        """Threat fields from probabilities: security (n,), scores (n, len(labels))."""
         results = []
         for row, security_score in zip(scores, security):
             by_label = {label: round(float(p), SCORE_DECIMALS) for label, p in zip(self.labels, row)}

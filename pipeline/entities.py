@@ -65,10 +65,11 @@ class _Unit:
     text: str
     start: int
     end: int
+    capitalised: bool = field(init=False)
 
-    @property
-    def capitalised(self) -> bool:
-        return self.text[:1].isupper() or (self.text[:1].isdigit() and any(c.isupper() for c in self.text))
+    def __post_init__(self) -> None:
+        # Read hundreds of times per article: computed once.
+        self.capitalised = self.text[:1].isupper() or (self.text[:1].isdigit() and any(c.isupper() for c in self.text))
 
 
 @dataclass

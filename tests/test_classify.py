@@ -63,3 +63,19 @@ def test_card_describes_the_model():
         assert card[key]
     assert card["training_data"]["hash"].startswith("sha256:")
     assert {"dev", "test"} <= set(card["metrics"])
+
+
+def test_one_text_path_matches_scikit_learn(model):
+    """The per-article path (our own TF-IDF lookup and one product) gives what scikit-learn's
+    FeatureUnion and LogisticRegressions give for the same texts."""
+    import numpy as np
+
+    texts = [segmented(r["text"]) for r in read_split("dev")[:60]]
+    one_by_one = [model.predict([t])[0] for t in texts]
+    features = model.features.transform(texts)
+    security = model.security.predict_proba(features)[:, 1]
+    scores = np.asarray(model.categories.predict_proba(features))
+    for result, s, row in zip(one_by_one, security, scores):
+        assert abs(result["security_score"] - s) < 1e-4
+        assert max(abs(result["scores"][label] - p) for label, p in zip(model.labels, row)) < 1e-4
+    assert one_by_one == model._decide(security, scores)
