@@ -142,6 +142,18 @@ def read_split(split: str, folder: str | Path = DEFAULT_DIR) -> list[dict[str, A
         return [json.loads(line) for line in handle if line.strip()]
 
 
+def write_subset(out: str | Path, counts: dict[str, int], folder: str | Path = DEFAULT_DIR) -> Path:
+    """The first ``counts[split]`` rows of each split, written as a corpus folder of its own
+    (for quick experiments and tests of training code)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for split in SPLITS:
+        rows = read_split(split, folder)[: counts.get(split, 0)]
+        (out / f"{split}.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                                           encoding="utf-8")
+    return out
+
+
 def load(folder: str | Path = DEFAULT_DIR):
     """The corpus as a Hugging Face ``datasets.DatasetDict`` with train, dev and test."""
     import datasets

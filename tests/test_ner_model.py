@@ -1,10 +1,9 @@
 """The entity CRF: training from a config, and the shipped model on held-out articles."""
-import json
 from pathlib import Path
 
 import pytest
 
-from pipeline.corpus import read_split
+from pipeline.corpus import read_split, write_subset
 from pipeline.gazetteer import Gazetteer
 from pipeline.language import PROJECT_ROOT
 from pipeline.ner_model import CrfTagger, bio_labels, train
@@ -41,12 +40,7 @@ def test_shipped_model_on_held_out_articles(gazetteer):
 
 
 def test_training_from_a_config(tmp_path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for split, count in (("train", 60), ("dev", 10), ("test", 10)):
-        rows = read_split(split)[:count]
-        (corpus / f"{split}.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
-                                               encoding="utf-8")
+    corpus = write_subset(tmp_path / "corpus", {"train": 60, "dev": 10, "test": 10})
     config = tmp_path / "ner.toml"
     config.write_text(f'[ner]\ncorpus = "{corpus}"\ngazetteers = "{GAZETTEERS}"\noutput = "{tmp_path / "model"}"\n'
                       'version = "test"\nc1 = 0.05\nc2 = 0.01\nmax_iterations = 30\n', encoding="utf-8")

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from pipeline.classify import ThreatModel
-from pipeline.corpus import read_split
+from pipeline.corpus import read_split, write_subset
 from pipeline.language import PROJECT_ROOT
 from pipeline.train import segmented, train_from_config
 
@@ -13,12 +13,7 @@ from pipeline.train import segmented, train_from_config
 @pytest.fixture(scope="module")
 def small_config(tmp_path_factory):
     folder = tmp_path_factory.mktemp("train")
-    corpus = folder / "corpus"
-    corpus.mkdir()
-    for split, count in (("train", 200), ("dev", 50), ("test", 50)):
-        rows = read_split(split)[:count]
-        (corpus / f"{split}.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
-                                               encoding="utf-8")
+    corpus = write_subset(folder / "corpus", {"train": 200, "dev": 50, "test": 50})
     shipped = (PROJECT_ROOT / "configs" / "train.toml").read_text(encoding="utf-8")
     config = folder / "train.toml"
     shipped = re.sub(r"(?m)^C = \[.*\]$", "C = [1.0, 8.0]", shipped)
