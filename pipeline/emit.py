@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from .schema import Record, Reject
 
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "pipeline.toml"
+from .paths import DEFAULT_CONFIG
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from .schema import Record
 if TYPE_CHECKING:  # the pipeline (underthesea, scikit-learn) is loaded only where articles are analysed
     from .language import Pipeline
 
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "pipeline.toml"
+from .paths import DEFAULT_CONFIG
 
 
 @dataclass(slots=True)

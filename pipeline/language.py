@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import time
 import tomllib
 from functools import lru_cache
@@ -17,30 +16,9 @@ from .schema import Record
 # Importing the stage modules registers their factories.
 from . import classify, entities, normalize, percentages, segment  # noqa: F401,E402
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG = PROJECT_ROOT / "configs" / "pipeline.toml"
+from .paths import DEFAULT_CONFIG, PROJECT_ROOT  # noqa: F401 (PROJECT_ROOT is part of this module's API)
 
-_VI_ONLY = set("ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ")
-_ENGLISH_WORDS = {"the", "and", "of", "to", "in", "is", "that", "for", "with", "on", "are", "was", "by"}
-_LETTER = re.compile(r"[^\W\d_]")
 _META_SOURCE_KEYS = ("url", "published", "feed")
-
-
-def detect_language(text: str) -> str:
-    """``vi`` for Vietnamese, ``en`` for English, ``und`` for anything else.
-
-    Vietnamese-only letters make up several percent of the letters of any Vietnamese text;
-    without them, English is recognised by its most frequent words.
-    """
-    letters = _LETTER.findall(text[:5000].lower())
-    if not letters:
-        return "und"
-    if sum(ch in _VI_ONLY for ch in letters) / len(letters) >= 0.02:
-        return "vi"
-    words = re.findall(r"[a-z]+", text[:5000].lower())
-    if words and sum(w in _ENGLISH_WORDS for w in words) / len(words) >= 0.05:
-        return "en"
-    return "und"
 
 
 def article_id(text: str) -> str:
@@ -91,14 +69,6 @@ class Pipeline:
             started = clock()
             doc = run(doc)
             seconds[name] += clock() - started
-            if name == "normalize":
-                if not doc.text:
-                    raise ValueError("text is empty after normalisation")
-                doc.language = detect_language(doc.text)
-                if doc.was_segmented:
-                    doc.flags.append("was_segmented")
-                if doc.language != "vi":
-                    doc.flags.append("not_vietnamese")
         return doc
 
     def record(self, doc: Doc) -> Record:

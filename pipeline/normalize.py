@@ -94,11 +94,40 @@ from .doc import Doc  # noqa: E402  (the pure function above has no need of it)
 from .registry import stage  # noqa: E402
 
 
+_VI_ONLY = set("ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ")
+_ENGLISH_WORDS = {"the", "and", "of", "to", "in", "is", "that", "for", "with", "on", "are", "was", "by"}
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def detect_language(text: str) -> str:
+    """``vi`` for Vietnamese, ``en`` for English, ``und`` for anything else.
+
+    Vietnamese-only letters make up several percent of the letters of any Vietnamese text;
+    without them, English is recognised by its most frequent words.
+    """
+    letters = _LETTER.findall(text[:5000].lower())
+    if not letters:
+        return "und"
+    if sum(ch in _VI_ONLY for ch in letters) / len(letters) >= 0.02:
+        return "vi"
+    words = re.findall(r"[a-z]+", text[:5000].lower())
+    if words and sum(w in _ENGLISH_WORDS for w in words) / len(words) >= 0.05:
+        return "en"
+    return "und"
+
+
 @stage("normalize")
 def normalize_stage():
     def run(doc: Doc) -> Doc:
         result = normalize(doc.raw)
+        if not result.text:
+            raise ValueError("text is empty after normalisation")
         doc.text, doc.was_segmented = result.text, result.was_segmented
+        doc.language = detect_language(doc.text)
+        if doc.was_segmented:
+            doc.flags.append("was_segmented")
+        if doc.language != "vi":
+            doc.flags.append("not_vietnamese")
         return doc
 
     return run

@@ -17,8 +17,7 @@ from rich.console import Console
 
 from . import __version__
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG = PROJECT_ROOT / "configs" / "pipeline.toml"
+from .paths import DEFAULT_CONFIG, PROJECT_ROOT
 
 EXIT_INTERRUPTED = 130
 

@@ -29,7 +29,7 @@ from .metrics import classification_scores
 from .normalize import normalize
 from .segment import tokenize
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from .paths import PROJECT_ROOT
 RANDOM_STATE = 0
 
 
