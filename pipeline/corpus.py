@@ -80,8 +80,19 @@ def assign_splits(rows: list[dict[str, Any]]) -> None:
             row["split"] = "dev" if index < n_dev else "test" if index < n_dev + n_test else "train"
 
 
+def _read_manifest(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    pairs = (line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()[1:] if line.strip())
+    return {item_id: split for item_id, split in pairs}
+
+
 def build(parts: str | Path, out: str | Path = DEFAULT_DIR) -> dict[str, Any]:
-    """Check, locate and split the annotated parts; write the splits. Returns counts."""
+    """Check, locate and split the annotated parts; write the splits. Returns counts.
+
+    The split of an article is fixed once made: ``splits.tsv`` in ``out`` records it, so a
+    label revision never moves articles between train and test; new articles are split by
+    :func:`assign_splits` among themselves."""
     rows, errors, seen = [], [], set()
     texts: set[str] = set()
     for path in sorted(Path(parts).glob("*.jsonl")):
@@ -110,9 +121,16 @@ def build(parts: str | Path, out: str | Path = DEFAULT_DIR) -> dict[str, Any]:
                 })
             except (AnnotationError, KeyError, json.JSONDecodeError, TypeError) as error:
                 errors.append(f"{where}: {type(error).__name__}: {error}")
-    assign_splits(rows)
     out = Path(out)
+    manifest = _read_manifest(out / "splits.tsv")
+    for row in rows:
+        if row["id"] in manifest:
+            row["split"] = manifest[row["id"]]
+    assign_splits([row for row in rows if "split" not in row])
     out.mkdir(parents=True, exist_ok=True)
+    with (out / "splits.tsv").open("w", encoding="utf-8", newline="\n") as handle:
+        handle.write("id\tsplit\n")
+        handle.writelines(f"{row['id']}\t{row['split']}\n" for row in sorted(rows, key=lambda r: r["id"]))
     for split in SPLITS:
         with (out / f"{split}.jsonl").open("w", encoding="utf-8", newline="\n") as handle:
             for row in sorted((r for r in rows if r["split"] == split), key=lambda r: r["id"]):

@@ -41,6 +41,14 @@ _ORG_TRIGGERS = re.compile(
     r"ngân hàng|trang tin|báo|tờ|hãng tin|nhà cung cấp|trường đại học|đại học|học viện|viện|trường)"
     r"(?P<descr>(?:\s+[^\W\d_]+){0,3}?)\s+$"
 )
+# Kinds that are part of the institution's name ("trường đại học Cambridge"); a company's kind
+# is not ("hãng Sybari").
+_KINDS_IN_NAME = {"trường đại học", "đại học", "học viện", "viện", "trường"}
+# A company's kind and descriptive words before its proper name: "Công ty CP bóng đèn Điện Quang".
+_COMPANY_KIND = re.compile(
+    r"^(?:[Cc]ông ty|[Tt]ập đoàn|[Tt]ổng công ty|[Hh]ãng)(?:\s+(?:TNHH|CP|MTV|[Cc]ổ phần|[^\W\d_A-ZĐ][^\W\d_]*)){0,5}?"
+    r"\s+(?!(?:TNHH|CP|MTV|[Cc]ổ phần)\b)(?P<name>[A-ZĐ0-9][^\s]*(?:\s+\S+)*)$"
+)
 # Lowercase words that may stand inside an organisation's name between its head and its
 # capitalised part ("Trung tâm nghiên cứu hiểm họa IMlogic"); a function word ends the name.
 _NAME_BREAKERS = {
@@ -151,9 +159,10 @@ class EntityRecognizer:
             self._statistical_pass(text, units, word_end, self.tagger.spans(text, tokens), taken, blocked, orgs, people)
         self._org_pattern_pass(text, units, word_end, taken, blocked, orgs)
         self._person_pass(text, units, word_start, word_end, taken, people)
-        self._org_context_pass(text, units, taken, blocked, orgs)
+        self._org_context_pass(text, units, word_start, word_end, taken, blocked, orgs, people)
         self._short_form_pass(units, taken, people)
         self._merge_short_names(people)
+        self._company_short_names(orgs)
         self._roles_pass(text, people, orgs)
 
         mentions = sorted((m for e in [*orgs.values(), *people.values()] for m in e.mentions),
@@ -210,6 +219,25 @@ class EntityRecognizer:
                 for mention in people.pop(key).mentions:
                     if not any(m.start == mention.start for m in owner.mentions):
                         owner.add(mention)
+
+    def _company_short_names(self, orgs: dict[str, "_Entity"]) -> None:
+        """``Công ty bảo mật Akonix Systems`` is also ``Akonix Systems``: the proper name after a
+        company's kind and descriptive words becomes a form of the entity, and an entity named
+        by that form alone is the same one."""
+        for key in list(orgs):
+            entity = orgs.get(key)
+            if entity is None:
+                continue
+            for form in list(entity.forms):
+                match = _COMPANY_KIND.match(form)
+                bare = match.group("name") if match else None
+                if not bare or len(bare) < 3 or bare in self.gazetteer.not_organizations:
+                    continue
+                entity.forms.setdefault(bare, None)
+                for other_key, other in list(orgs.items()):
+                    if other is not entity and bare in other.forms:
+                        for mention in orgs.pop(other_key).mentions:
+                            self._add_span(orgs, key, mention)
 
     @staticmethod
     def _word_bounds(units, words):
@@ -409,33 +437,49 @@ class EntityRecognizer:
                 and len(_UNIT.findall(rest)) <= _BYLINE_MAX_UNITS
                 and bool(re.fullmatch(r"\s*(?:[-–,]\s*\S.*|\(.*\)\s*)?\.?", rest)))
 
-    def _org_context_pass(self, text, units, taken, blocked, orgs):
-        """Unknown capitalised names that their context shows to be organisations."""
+    def _org_context_pass(self, text, units, word_start, word_end, taken, blocked, orgs, people):
+        """Unknown capitalised names that their context shows to be organisations: a kind word
+        right before them (``hãng Sybari``), a credit (``Theo AFP``, ``Ảnh: Reuters``), a list
+        with known organisations, ``giám đốc ... của X``. Names are whole underthesea words: a
+        credit never takes the start of ``Đạo_luật`` or ``Thượng_tá``."""
+        starts = {u.start: k for k, u in enumerate(units)}
+        person_words = {w for e in people.values() for w in e.name().split()}
         for i, unit in enumerate(units):
-            if taken[i] or blocked[i] or not unit.capitalised:
+            if (taken[i] or blocked[i] or not unit.capitalised or word_start[i] < unit.start
+                    or unit.text in _NOT_NAMES):
                 continue
             credited = unit.text not in _SENTENCE_OPENERS and bool(_CREDIT.search(text[:unit.start], max(0, unit.start - 12)))
+            if credited and (unit.text in person_words or re.fullmatch(r"(?:\w\.)+\w?", unit.text)):
+                continue  # "Theo Sakoda, ...": the person already named; "Ảnh: C.A.": initials
             if not (credited or self._brand_like(unit.text)):
                 continue
             before = text[max(0, unit.start - 60):unit.start]
-            trigger = _ORG_TRIGGERS.search(before.lower())
-            if trigger and (any(w in _NAME_BREAKERS for w in trigger.group("descr").split())
-                            or any(ch.isupper() for ch in before[trigger.start("descr"):])):
-                trigger = None
-            is_org = bool(trigger)
-            is_org = is_org or credited
+            trigger = self._trigger(text, units, starts, word_start, word_end, before, unit.start)
+            is_org = bool(trigger) or credited
             is_org = is_org or self._in_list_with_org(text, unit, orgs)
             is_org = is_org or (before.rstrip().lower().endswith("của") and self._after_role(before))
-            if is_org:
-                end_i = i
-                while (end_i + 1 < len(units) and units[end_i + 1].capitalised and not taken[end_i + 1]
-                       and not blocked[end_i + 1] and units[end_i + 1].text not in _SENTENCE_OPENERS
-                       and text[units[end_i].end:units[end_i + 1].start] == " "):
-                    end_i += 1
-                start, end = unit.start, units[end_i].end
-                self._add(orgs, "ORG", text[start:end], text, start, end)
-                for k in range(i, end_i + 1):
-                    taken[k] = True
+            if not is_org:
+                continue
+            end_i = i
+            while (end_i + 1 < len(units) and units[end_i + 1].capitalised and not taken[end_i + 1]
+                   and not blocked[end_i + 1] and units[end_i + 1].text not in _SENTENCE_OPENERS
+                   and units[end_i + 1].text.lower().rstrip(".") not in self._titles
+                   and not (credited and unit.text.isupper() and not units[end_i + 1].text.isupper())
+                   and text[units[end_i].end:units[end_i + 1].start] == " "):
+                end_i += 1
+            while end_i >= i and word_end[end_i] > units[end_i].end:
+                end_i -= 1  # "Ảnh: AP Phát_biểu ...": the name ends where a word ends
+            if end_i < i:
+                continue
+            start, end = unit.start, units[end_i].end
+            key = text[start:end]
+            if trigger and trigger.group("kind") in _KINDS_IN_NAME:
+                start = unit.start - len(before) + trigger.start("kind")
+                self._add(orgs, "ORG", key, text, start, end)  # "trường đại học Cambridge"
+            else:
+                self._add(orgs, "ORG", key, text, start, end)
+            for k in range(i, end_i + 1):
+                taken[k] = True
         # "Tên đầy đủ (VIẾT TẮT)": the acronym is an alias of the long name.
         for match in re.finditer(r"\(([A-ZĐ][A-Z0-9Đ&/\-.]{1,14})\)", text):
             for entity in orgs.values():
@@ -446,6 +490,23 @@ class EntityRecognizer:
                         if later.start() > match.end():
                             self._add(orgs, "ORG", entity.key, text, later.start(), later.end())
                     break
+
+    @staticmethod
+    def _trigger(text, units, starts, word_start, word_end, before, name_start):
+        """The kind word before a name, when it is a word of its own on the name's line and no
+        verb, function word or other name stands between (``họp_báo``, ``báo_cáo`` are not
+        ``báo``)."""
+        trigger = _ORG_TRIGGERS.search(before.lower())
+        if (trigger is None or "\n" in before[trigger.start():]
+                or any(w in _NAME_BREAKERS for w in trigger.group("descr").split())
+                or any(ch.isupper() for ch in before[trigger.start("descr"):])):
+            return None
+        offset = name_start - len(before)
+        first = starts.get(offset + trigger.start("kind"))
+        last = first + len(trigger.group("kind").split()) - 1 if first is not None else None
+        if first is None or word_start[first] < units[first].start or word_end[last] > units[last].end:
+            return None
+        return trigger
 
     def _after_role(self, before: str) -> bool:
         head = before.lower().rsplit("của", 1)[0]
