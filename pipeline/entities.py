@@ -58,14 +58,24 @@ _NAME_BREAKERS = {
 }
 # Gazetteer forms that are more often something else in news text.
 _NOT_NAMES = {"MB", "GB", "KB", "TB", "IT", "PC", "CEO", "USB", "SIM"}
+_BODIES_OF_A_COUNTRY = {"gov_vn", "gov_foreign", "police_vn", "association", "cert"}
 _SHORT_FORM_KINDS = {"media", "intl_body", "gov_foreign", "gov_vn", "cert", "police_vn"}
 _PLATFORM_CUE = re.compile(r"(?:trên|qua|lên|vào|dùng|sử dụng|tài khoản|mạng xã hội|ứng dụng|trang|fanpage)\s+$", re.I)
 _SENTENCE_OPENERS = {"Theo", "Và", "Nhưng", "Còn", "Khi", "Sau", "Trong", "Tại", "Với", "Của", "Các",
                      "Những", "Hiện", "Nay", "Tuy", "Ngoài", "Trước", "Đến", "Từ", "Vì", "Do", "Nếu"}
 # A source or photo credit right before a name: "(Theo AFP)", "Theo Reuters, ...", "Ảnh: EPA".
 _CREDIT = re.compile(r"(?:\(\s*[Tt]heo|(?:^|(?<=[.!?]\s))[Tt]heo|[Ảả]nh\s*:|[Nn]guồn\s*:)\s*$", re.MULTILINE)
+# A place's kind right before capitalised words: "TP Hồ Chí Minh", "sân bay Tân Sơn Nhất",
+# "đường Nguyễn Huệ". After an administrative unit a person's name is as likely ("Chủ tịch UBND
+# tỉnh Nguyễn Văn A"), so there only known places and names without a surname are refused.
+_PLACE_CUE = re.compile(
+    r"(?:^|(?<=\s))(?:(?P<admin>[Tt]ỉnh|[Qq]uận|[Hh]uyện|[Pp]hường|[Xx]ã)|TP\.?|Tp\.?|[Tt]hành phố|[Đđ]ường|[Pp]hố|"
+    r"[Ss]ân bay|[Qq]uảng trường|[Tt]rường|[Cc]hùa|[Đđ]ền|[Cc]ầu|[Ss]ông|[Nn]úi|[Bb]iển|[Vv]ịnh|[Đđ]ảo|[Cc]ảng|[Cc]hợ|"
+    r"[Kk]hu|[Ll]àng|[Bb]ang|[Vv]ùng|[Mm]iền|[Cc]ông viên|[Bb]ảo tàng)\s+$"
+)
 _BYLINE_MAX_UNITS = 6
 _MAX_LOWER_IN_NAME = 5
+_MAX_TAIL = 8
 
 
 @dataclass
@@ -122,8 +132,15 @@ class EntityRecognizer:
         self.tagger_labels = set(tagger_labels)
         self._org_forms = self._index(gazetteer.organizations)
         self._blocked_forms = self._index(gazetteer.not_organizations)
+        self._place_forms = self._index(f for f, kind in gazetteer.not_organizations.items() if kind == "place")
         self._titles = {t.lower().rstrip(".") for t in gazetteer.titles}
         self._roles = sorted({r.lower() for r in gazetteer.role_words}, key=len, reverse=True)
+        self._name_tail_words = {w for form in gazetteer.organizations for w in form.split()[1:]
+                                 if w.islower() and w not in _NAME_BREAKERS}
+        # Capitalised words of organisation, product and place names that are not personal names.
+        person_words = gazetteer.surnames | gazetteer.middle_names | gazetteer.foreign_given_names
+        self._thing_words = {w for form in [*gazetteer.organizations, *gazetteer.not_organizations]
+                             for w in form.split() if w[:1].isupper() and w.isalpha() and w not in person_words}
 
     @staticmethod
     def _index(forms) -> dict[str, list[tuple[int, str]]]:
@@ -196,8 +213,8 @@ class EntityRecognizer:
                 words = [units[k].text for k in covered]
                 if (len(words) < 2 or not all(w[:1].isupper() and w.replace(".", "").isalpha() for w in words)
                         or name in self.gazetteer.not_organizations or name in self.gazetteer.organizations
-                        or (words[0] not in self.gazetteer.surnames and words[0] not in self.gazetteer.foreign_given_names
-                            and _CREDIT.search(text[:units[first].start], max(0, units[first].start - 12)))):
+                        or self._after_place_kind(text, units[first].start, words)
+                        or not self._plausible_tagged_person(text, units, first, last, words)):
                     continue
                 target = people
             else:
@@ -207,6 +224,29 @@ class EntityRecognizer:
             self._add(target, span.label, name, text, units[first].start, units[last].end)
             for k in covered:
                 taken[k] = True
+
+    def _after_place_kind(self, text, start, words) -> bool:
+        cue = _PLACE_CUE.search(text, max(0, start - 20), start)
+        if cue is None:
+            return False
+        return not cue.group("admin") or words[0] not in self.gazetteer.surnames or \
+            " ".join(words) in self.gazetteer.not_organizations
+
+    def _plausible_tagged_person(self, text, units, first, last, words) -> bool:
+        """A person the tagger proposes, unless its words are those of organisations and products
+        (``Moon Secure``, ``Access Memory``) or it stands in a title-case headline; a
+        Vietnamese-looking name without a surname also needs a person's context."""
+        run = units[first:last + 1]
+        if words[0] in self.gazetteer.surnames or words[0] in self.gazetteer.foreign_given_names:
+            return True
+        if self._person_cue(text, run):
+            return True
+        line_start = text.rfind("\n", 0, run[0].start) + 1
+        line_end = text.find("\n", run[-1].end)
+        line = text[line_start:line_end if line_end >= 0 else len(text)].split()
+        if len(line) > 3 and sum(w[:1].isupper() for w in line) > 0.6 * len(line):
+            return False
+        return not any(w in self._thing_words for w in words)
 
     @staticmethod
     def _merge_short_names(people: dict[str, "_Entity"]) -> None:
@@ -274,7 +314,15 @@ class EntityRecognizer:
                 continue
             if org and self._standalone(text, units, i, org[0], self.gazetteer.surnames) and self._org_in_context(text, units[i], org[1]):
                 count, form = org
-                canonical, _type = self.gazetteer.organizations[form]
+                canonical, kind = self.gazetteer.organizations[form]
+                place = self._match_forms(text, units, i + count, self._place_forms) if (
+                    kind in _BODIES_OF_A_COUNTRY and i + count < len(units)
+                    and text[units[i + count - 1].end:units[i + count].start] == " ") else None
+                if place:
+                    # "Bộ Nội vụ Nga", "Chính phủ Đức": another country's body, not ours.
+                    count += place[0]
+                    if place[1] not in ("Việt Nam", "Vietnam"):
+                        canonical = text[units[i].start:units[i + count - 1].end]
                 self._add(orgs, "ORG", canonical, text, units[i].start, units[i + count - 1].end)
                 for k in range(i, i + count):
                     taken[k] = True
@@ -318,8 +366,9 @@ class EntityRecognizer:
             while j < len(units) and text[units[j - 1].end:units[j].start] in (" ", " & ", " - "):
                 word = units[j].text
                 if blocked[j]:
-                    if last_cap >= 0 and self.gazetteer.not_organizations.get(word) == "place":
-                        last_cap = j  # "Bộ Nội vụ Nga", "Bộ Quốc phòng Mỹ"
+                    place = self._match_forms(text, units, j, self._place_forms)
+                    if last_cap >= 0 and place:
+                        last_cap = j + place[0] - 1  # "Bộ Quốc phòng Mỹ", "Trung tâm Giao dịch CNTT Hà Nội"
                     break
                 if units[j].capitalised:
                     if taken[j] and last_cap < 0 and lower_run == 0:
@@ -337,6 +386,16 @@ class EntityRecognizer:
                 j += 1
             if last_cap < 0:
                 continue
+            # A lowercase tail made of words that organisations' names use: "Cục Cảnh sát phòng
+            # chống tội phạm công nghệ cao"; it ends where an underthesea word ends.
+            tail = last_cap
+            while (tail + 1 < len(units) and tail - last_cap < _MAX_TAIL and units[tail + 1].text in self._name_tail_words
+                   and not taken[tail + 1] and not blocked[tail + 1]
+                   and text[units[tail].end:units[tail + 1].start] == " "):
+                tail += 1
+            while tail > last_cap and word_end[tail] > units[tail].end:
+                tail -= 1
+            last_cap = tail
             last = last_cap
             while last + 1 < len(units) and units[last + 1].end <= word_end[last_cap]:
                 last += 1
@@ -377,18 +436,35 @@ class EntityRecognizer:
             first, last = i, j
             while first <= last and self._not_name_start(units[first].text, last - first + 1):
                 first += 1
+            first = self._name_start_inside(units, first, last)
             if (first <= last and units[first].text not in self.gazetteer.surnames
                     and units[first].text not in self.gazetteer.foreign_given_names
                     and _CREDIT.search(text[:units[first].start], max(0, units[first].start - 12))):
                 i = j + 1
                 continue  # "Theo Tin Tức": a credited source
             if (first <= last and word_start[first] >= units[first].start and word_end[last] <= units[last].end
+                    and not self._after_place_kind(text, units[first].start, [u.text for u in units[first:last + 1]])
                     and self._looks_like_person(text, units[first:last + 1])):
                 start, end = units[first].start, units[last].end
                 self._add(people, "PER", text[start:end], text, start, end)
                 for k in range(first, last + 1):
                     taken[k] = True
             i = j + 1
+
+    def _name_start_inside(self, units, first, last) -> int:
+        """Where a person's name starts inside a capitalised run that begins with something else:
+        after a title (``PK Ông Chung``), or at the surname after an organisation's words
+        (``Bộ trưởng Công Thương Trần Tuấn Anh``)."""
+        words = [u.text for u in units[first:last + 1]]
+        if not words or words[0] in self.gazetteer.surnames or words[0] in self.gazetteer.foreign_given_names:
+            return first
+        for k in range(len(words) - 2, 0, -1):
+            if words[k].lower().rstrip(".") in self._titles:
+                return first + k + 1
+        for k in range(1, len(words) - 2):  # a full name of three words at least: not "Nam Từ Liêm"
+            if words[k] in self.gazetteer.surnames:
+                return first + k
+        return first
 
     def _not_name_start(self, word: str, run_length: int) -> bool:
         """Words that open a capitalised run without being part of the name: titles
@@ -415,8 +491,10 @@ class EntityRecognizer:
             return False
         if not all(w.isalpha() and w[0].isupper() and (len(w) == 1 or not w[1:].isupper()) for w in words):
             return False
-        if words[0] in self.gazetteer.foreign_given_names:
-            return True
+        return words[0] in self.gazetteer.foreign_given_names or self._person_cue(text, run)
+
+    def _person_cue(self, text, run) -> bool:
+        """A title or role before the name, a role apposition or a speech verb after it."""
         before = text[max(0, run[0].start - 40):run[0].start].lower()
         after = text[run[-1].end:run[-1].end + 60]
         titled = any(re.search(rf"(?:^|\s){re.escape(t)}\.?\s*$", before) for t in self._titles)

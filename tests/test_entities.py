@@ -99,3 +99,43 @@ def test_kind_of_organisation_before_an_unknown_name(recognize):
 def test_function_words_stop_a_kind_trigger(recognize):
     orgs, _, _ = recognize("Công ty này đã hợp tác với Intellisoft trong nhiều năm.")
     assert "Intellisoft" not in orgs
+
+
+def _forms(entities):
+    return {e.name: {e.name, *e.aliases} for e in entities}
+
+
+def test_credits_and_kind_words_are_whole_words(nlp):
+    record = nlp.analyze(
+        "Theo Đạo luật An ninh mạng mới, doanh nghiệp phải báo cáo sự cố trong 72 giờ.\n"
+        "Tại buổi họp báo Hai ngày trước khi luật có hiệu lực, đại diện Bộ Công an trả lời báo chí. Ảnh: AP\n"
+        "Theo Thượng tá Lê Văn Hòa, Phó trưởng phòng, lực lượng đã xác minh nhiều vụ việc.")
+    orgs = _forms(record.organizations)
+    assert "Bộ Công an" in orgs and "AP" in orgs
+    assert not {"Đạo", "Hai", "Thượng"} & {f for forms in orgs.values() for f in forms}
+    assert "Lê Văn Hòa" in {p.name for p in record.people}
+
+
+def test_foreign_bodies_company_short_names_and_lowercase_tails(nlp):
+    record = nlp.analyze(
+        "Bộ Nội vụ Nga và Chính phủ Đức cùng lên tiếng sau vụ tấn công. "
+        "Công ty bảo mật Quantrix Labs cho biết Quantrix Labs đã chặn được mã độc. "
+        "Cục Cảnh sát phòng chống tội phạm sử dụng công nghệ cao đã vào cuộc. "
+        "Sinh viên trường đại học Oxford tham gia phân tích mẫu mã độc.")
+    orgs = _forms(record.organizations)
+    assert {"Bộ Nội vụ Nga", "Chính phủ Đức"} <= set(orgs)
+    assert "Bộ Nội vụ" not in orgs  # Russia's ministry is not Vietnam's
+    quantrix = next(forms for forms in orgs.values() if "Quantrix Labs" in forms)
+    assert "Công ty bảo mật Quantrix Labs" in quantrix
+    assert "Cục Cảnh sát phòng chống tội phạm sử dụng công nghệ cao" in orgs
+    assert any(name.lower() == "trường đại học oxford" for name in orgs)
+
+
+def test_places_and_headline_words_are_not_people(nlp):
+    record = nlp.analyze(
+        "Bảo Mật Thông Tin Cho Doanh Nghiệp Nhỏ\n"
+        "Nhiều doanh nghiệp tại TP Hồ Chí Minh và quanh sân bay Tân Sơn Nhất bị lừa đảo. "
+        "Phó Chủ tịch UBND tỉnh Phạm Quốc Thắng cho biết sẽ xử lý nghiêm.")
+    people = {p.name for p in record.people}
+    assert "Phạm Quốc Thắng" in people
+    assert not people & {"Hồ Chí Minh", "Tân Sơn Nhất", "Thông Tin", "Bảo Mật", "Doanh Nghiệp Nhỏ"}
