@@ -79,6 +79,18 @@ def _score(model: ThreatModel, texts: list[str], rows: list[dict[str, Any]]) -> 
     return scores
 
 
+def _external_scores(model: ThreatModel, cfg: dict[str, Any], root: Path) -> dict[str, Any]:
+    """Scores on annotated sets we did not write (``[report] external``), when they are present.
+    Only reported in the card: nothing is fitted or chosen on them."""
+    scores = {}
+    for name in cfg.get("report", {}).get("external", []):
+        path = (root / name).resolve()
+        if path.exists():
+            rows = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
+            scores[f"external:{name}"] = _score(model, [segmented(r["text"]) for r in rows], rows)["summary"]
+    return scores
+
+
 def train_from_config(config_path: str | Path, output: str | Path | None = None, console=None) -> dict[str, Any]:
     started = time.perf_counter()
     with open(config_path, "rb") as handle:
@@ -169,7 +181,7 @@ def train_from_config(config_path: str | Path, output: str | Path | None = None,
                             "thresholds": thresholds, "security_threshold": security_threshold},
         "cross_validation": cv_report,
         "metrics": {"dev": _score(loaded, texts["dev"], splits["dev"]),
-                    "test": _score(loaded, texts["test"], splits["test"])},
+                    "test": _score(loaded, texts["test"], splits["test"])} | _external_scores(loaded, cfg, root),
         "libraries": {name: package_version(name) for name in
                       ("scikit-learn", "skops", "numpy", "scipy", "underthesea", "underthesea-core")}
                      | {"python": platform.python_version()},
