@@ -57,7 +57,7 @@ _NAME_BREAKERS = {
     "hoặc", "các", "những", "một", "vào", "ra", "lên", "để", "do", "không", "chưa", "rằng",
 }
 # Gazetteer forms that are more often something else in news text.
-_NOT_NAMES = {"MB", "GB", "KB", "TB", "IT", "PC", "CEO", "USB", "SIM"}
+_NOT_NAMES = {"MB", "GB", "KB", "TB", "IT", "PC", "CEO", "USB", "SIM", "PV", "CTV", "BTV"}
 _BODIES_OF_A_COUNTRY = {"gov_vn", "gov_foreign", "police_vn", "association", "cert"}
 _SHORT_FORM_KINDS = {"media", "intl_body", "gov_foreign", "gov_vn", "cert", "police_vn"}
 _PLATFORM_CUE = re.compile(r"(?:trên|qua|lên|vào|dùng|sử dụng|tài khoản|mạng xã hội|ứng dụng|trang|fanpage)\s+$", re.I)
@@ -312,7 +312,8 @@ class EntityRecognizer:
                     blocked[k] = True
                 i += blocked_form[0]
                 continue
-            if org and self._standalone(text, units, i, org[0], self.gazetteer.surnames) and self._org_in_context(text, units[i], org[1]):
+            if org and (self._standalone(text, units, i, org[0], self.gazetteer.surnames) or self._agency_acronym(units, i, org)) \
+                    and self._org_in_context(text, units[i], org[1]):
                 count, form = org
                 canonical, kind = self.gazetteer.organizations[form]
                 place = self._match_forms(text, units, i + count, self._place_forms) if (
@@ -339,6 +340,14 @@ class EntityRecognizer:
         if kind == "tech_company" and _PLATFORM_CUE.search(text[max(0, unit.start - 25):unit.start]):
             return False
         return True
+
+    def _agency_acronym(self, units, i, org) -> bool:
+        """An agency's or medium's acronym stays a name before the next sentence's capital
+        (``Ảnh: EPA/TTXVN Ủy viên ...``, ``Theo TTXVN PV``); a company's does not (``HP Sure Start``)."""
+        count, form = org
+        j = i + count
+        return (count == 1 and form.isupper() and self.gazetteer.organizations[form][1] in _SHORT_FORM_KINDS
+                and j < len(units) and (not units[j].text.isupper() or units[j].text in _NOT_NAMES))
 
     @staticmethod
     def _standalone(text, units, i, count, surnames) -> bool:

@@ -109,9 +109,12 @@ def test_credits_and_kind_words_are_whole_words(nlp):
     record = nlp.analyze(
         "Theo Đạo luật An ninh mạng mới, doanh nghiệp phải báo cáo sự cố trong 72 giờ.\n"
         "Tại buổi họp báo Hai ngày trước khi luật có hiệu lực, đại diện Bộ Công an trả lời báo chí. Ảnh: AP\n"
-        "Theo Thượng tá Lê Văn Hòa, Phó trưởng phòng, lực lượng đã xác minh nhiều vụ việc.")
+        "Theo Thượng tá Lê Văn Hòa, Phó trưởng phòng, lực lượng đã xác minh nhiều vụ việc. "
+        "Ảnh: Reuters/TTXVN Giới chuyên gia cho rằng luật mới là cần thiết. Theo TTXVN PV -")
     orgs = _forms(record.organizations)
-    assert "Bộ Công an" in orgs and "AP" in orgs
+    assert "Bộ Công an" in orgs and "AP" in orgs and "Reuters" in orgs
+    assert any("TTXVN" in forms for forms in orgs.values())
+    assert not any("TTXVN PV" in forms or "TTXVN Giới" in forms for forms in orgs.values())
     assert not {"Đạo", "Hai", "Thượng"} & {f for forms in orgs.values() for f in forms}
     assert "Lê Văn Hòa" in {p.name for p in record.people}
 
