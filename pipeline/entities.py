@@ -541,7 +541,7 @@ class EntityRecognizer:
             if not (credited or self._brand_like(unit.text)):
                 continue
             before = text[max(0, unit.start - 60):unit.start]
-            trigger = self._trigger(text, units, starts, word_start, word_end, before, unit.start)
+            trigger = self._trigger(units, starts, word_start, word_end, before, unit.start)
             is_org = bool(trigger) or credited
             is_org = is_org or self._in_list_with_org(text, unit, orgs)
             is_org = is_org or (before.rstrip().lower().endswith("của") and self._after_role(before))
@@ -561,10 +561,8 @@ class EntityRecognizer:
             start, end = unit.start, units[end_i].end
             key = text[start:end]
             if trigger and trigger.group("kind") in _KINDS_IN_NAME:
-                start = unit.start - len(before) + trigger.start("kind")
-                self._add(orgs, "ORG", key, text, start, end)  # "trường đại học Cambridge"
-            else:
-                self._add(orgs, "ORG", key, text, start, end)
+                start = unit.start - len(before) + trigger.start("kind")  # "trường đại học Cambridge"
+            self._add(orgs, "ORG", key, text, start, end)
             for k in range(i, end_i + 1):
                 taken[k] = True
         # "Tên đầy đủ (VIẾT TẮT)": the acronym is an alias of the long name.
@@ -579,7 +577,7 @@ class EntityRecognizer:
                     break
 
     @staticmethod
-    def _trigger(text, units, starts, word_start, word_end, before, name_start):
+    def _trigger(units, starts, word_start, word_end, before, name_start):
         """The kind word before a name, when it is a word of its own on the name's line and no
         verb, function word or other name stands between (``họp_báo``, ``báo_cáo`` are not
         ``báo``)."""
