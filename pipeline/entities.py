@@ -9,6 +9,7 @@ forms are ``aliases``; people get the ``role`` and ``affiliation`` the text stat
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -21,7 +22,7 @@ from .registry import stage
 _UNIT = re.compile(r"[^\W_](?:[\w&'’+\-.]*[^\W_])?\+*")
 _VI_LETTERS = set("ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ")
 _SPEECH = re.compile(
-    r"^\s*(?:\([^)]{1,40}\)\s*)?(?:cho biết|cho hay|nói|khẳng định|nhận định|chia sẻ|phát biểu|"
+    r"^\s*(?:\([^)]{1,40}\)\s*)?(?P<comma>,\s*)?(?:cho biết|cho hay|nói|khẳng định|nhận định|chia sẻ|phát biểu|"
     r"giải thích|nhấn mạnh|cảnh báo|thừa nhận|tiết lộ|bình luận|nhận xét|trả lời|viết|tuyên bố)\b",
     re.IGNORECASE,
 )
@@ -56,6 +57,9 @@ _NAME_BREAKERS = {
     "đó", "tại", "ở", "trong", "về", "theo", "từ", "khi", "thì", "mà", "như", "nhưng", "hay",
     "hoặc", "các", "những", "một", "vào", "ra", "lên", "để", "do", "không", "chưa", "rằng",
 }
+# Words that begin with an organisation's head but name no organisation ("Hội_thảo Ứng_dụng ...").
+_HEAD_IN_COMMON_WORD = {"hội thảo", "hội nghị", "báo cáo", "ban hành", "sở hữu", "phòng chống", "phòng ngừa",
+                        "trường hợp", "bộ phận", "ban đầu", "hội viên", "báo chí", "quỹ đạo", "vụ việc", "vụ án"}
 # Gazetteer forms that are more often something else in news text.
 _NOT_NAMES = {"MB", "GB", "KB", "TB", "IT", "PC", "CEO", "USB", "SIM", "PV", "CTV", "BTV"}
 _BODIES_OF_A_COUNTRY = {"gov_vn", "gov_foreign", "police_vn", "association", "cert"}
@@ -73,6 +77,8 @@ _PLACE_CUE = re.compile(
     r"[Ss]ân bay|[Qq]uảng trường|[Tt]rường|[Cc]hùa|[Đđ]ền|[Cc]ầu|[Ss]ông|[Nn]úi|[Bb]iển|[Vv]ịnh|[Đđ]ảo|[Cc]ảng|[Cc]hợ|"
     r"[Kk]hu|[Ll]àng|[Bb]ang|[Vv]ùng|[Mm]iền|[Cc]ông viên|[Bb]ảo tàng)\s+$"
 )
+# An age in apposition: "Sven Jaschan, 19 tuổi, ...", "chị Thương (30 tuổi, ...)".
+_AGE = re.compile(r"\s*(?:,|\()\s*\d{1,3}\s+tuổi\b")
 _BYLINE_MAX_UNITS = 6
 _MAX_LOWER_IN_NAME = 5
 _MAX_TAIL = 8
@@ -105,6 +111,32 @@ class _Entity:
 
     def name(self) -> str:
         return max(self.forms, key=lambda f: (len(f.split()), len(f)))
+
+
+_BREAK_IN_WORD = re.compile(r"\n|(?<=\.) ")
+
+
+def _split_at_breaks(text: str, tokens) -> list[tuple[int, int]]:
+    """Word spans cut at line breaks and after full stops: underthesea joins words across them
+    (a signature line becomes ``Trần_Xuân_Lưu Hồi_âm``, a byline ``HP._Đăng_Khoa``), and a
+    name never spans them."""
+    spans = []
+    for token in tokens:
+        start = token.start
+        for cut in _BREAK_IN_WORD.finditer(text, token.start, token.end):
+            spans.append((start, cut.start()))
+            start = cut.end()
+        spans.append((start, token.end))
+    return spans
+
+
+_VI_SYLLABLE = re.compile(r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdđghklmnprstvx])?[aăâeêioôơuưy]{1,3}"
+                          r"(?:ch|ng|nh|[cmnptiyou])?$")
+_TONE_MARKS = dict.fromkeys(map(ord, "\u0300\u0301\u0303\u0309\u0323"))
+
+
+def _toneless(word: str) -> str:
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", word).translate(_TONE_MARKS))
 
 
 def _is_vietnamese_syllable(word: str) -> bool:
@@ -141,6 +173,10 @@ class EntityRecognizer:
         person_words = gazetteer.surnames | gazetteer.middle_names | gazetteer.foreign_given_names
         self._thing_words = {w for form in [*gazetteer.organizations, *gazetteer.not_organizations]
                              for w in form.split() if w[:1].isupper() and w.isalpha() and w not in person_words}
+        # Words of organisation and product names; places' words are common in foreign people's
+        # names (Francisco, Jordan).
+        self._brand_words = {w for w in self._thing_words if not any(
+            w in form.split() for form, kind in gazetteer.not_organizations.items() if kind == "place")}
 
     @staticmethod
     def _index(forms) -> dict[str, list[tuple[int, str]]]:
@@ -163,7 +199,7 @@ class EntityRecognizer:
         tagger. Without them each syllable is its own word and only gazetteers and rules run.
         """
         units = [_Unit(m.group(0), m.start(), m.end()) for m in _UNIT.finditer(text)]
-        word_start, word_end = self._word_bounds(units, [(t.start, t.end) for t in tokens or ()])
+        word_start, word_end = self._word_bounds(units, _split_at_breaks(text, tokens or ()))
         # taken: the unit belongs to a mention. blocked: a product, malware, place or generic
         # phrase, never part of an organisation, though a place may be part of a person's name.
         taken = [False] * len(units)
@@ -210,6 +246,9 @@ class EntityRecognizer:
             if any(taken[k] for k in covered) or name in _NOT_NAMES or len(name) <= 2:
                 continue
             if span.label == "PER":
+                first = self._name_start_inside(units, first, last)  # "Bộ trưởng Công Thương Trần Tuấn Anh"
+                covered = range(first, last + 1)
+                name = text[units[first].start:units[last].end]
                 words = [units[k].text for k in covered]
                 if (len(words) < 2 or not all(w[:1].isupper() and w.replace(".", "").isalpha() for w in words)
                         or name in self.gazetteer.not_organizations or name in self.gazetteer.organizations
@@ -237,6 +276,8 @@ class EntityRecognizer:
         (``Moon Secure``, ``Access Memory``) or it stands in a title-case headline; a
         Vietnamese-looking name without a surname also needs a person's context."""
         run = units[first:last + 1]
+        if any(len(w) > 1 and w.isupper() for w in words) and not self._is_byline(text, run):
+            return False  # an all-capitals heading ("THỊ TRƯỜNG NÓNG"); a byline may be in capitals
         if words[0] in self.gazetteer.surnames or words[0] in self.gazetteer.foreign_given_names:
             return True
         if self._person_cue(text, run):
@@ -248,17 +289,22 @@ class EntityRecognizer:
             return False
         return not any(w in self._thing_words for w in words)
 
-    @staticmethod
-    def _merge_short_names(people: dict[str, "_Entity"]) -> None:
-        """A one-word person (``Sakoda``) is the person whose full name ends with that word."""
-        full = [e for e in people.values() if len(e.name().split()) > 1]
-        for key in [k for k, e in people.items() if len(e.name().split()) == 1]:
-            word = people[key].name()
-            owner = next((e for e in full if e.name().split()[-1] == word), None)
+    def _merge_short_names(self, people: dict[str, "_Entity"]) -> None:
+        """A shorter name (``Sakoda``, ``Kim Thoa``) is the person whose longer name ends with it;
+        one word may also start a foreign name (``ông Robert`` after ``Robert Edwards``)."""
+        for key in sorted(people, key=lambda k: len(people[k].name().split())):
+            words = people[key].name().split()
+            longer = [e for e in people.values() if len(e.name().split()) > len(words)]
+            owner = next((e for e in longer if e.name().split()[-len(words):] == words), None)
+            if owner is None and len(words) == 1:
+                owner = next((e for e in longer if e.name().split()[0] == words[0] and self._foreign_name(e.name())), None)
             if owner is not None:
                 for mention in people.pop(key).mentions:
                     if not any(m.start == mention.start for m in owner.mentions):
                         owner.add(mention)
+
+    def _foreign_name(self, name: str) -> bool:
+        return name.split()[0] not in self.gazetteer.surnames and not any(ch in _VI_LETTERS for ch in name.lower())
 
     def _company_short_names(self, orgs: dict[str, "_Entity"]) -> None:
         """``Công ty bảo mật Akonix Systems`` is also ``Akonix Systems``: the proper name after a
@@ -370,6 +416,10 @@ class EntityRecognizer:
             if not head_len:
                 continue
             j = i + head_len
+            if j < len(units) and not units[j].capitalised and word_end[j - 1] > units[j - 1].end and (
+                    text[units[i].start:word_end[j - 1]].lower() in self._roles
+                    or text[units[i].start:word_end[j - 1]].lower() in _HEAD_IN_COMMON_WORD):
+                continue  # the head is part of another word: "Bộ_trưởng", "Hội_thảo", "Báo_cáo"
             last_cap = -1
             lower_run = 0
             while j < len(units) and text[units[j - 1].end:units[j].start] in (" ", " & ", " - "):
@@ -443,17 +493,22 @@ class EntityRecognizer:
                    and text[units[j].end:units[j + 1].start] == " "):
                 j += 1
             first, last = i, j
-            while first <= last and self._not_name_start(units[first].text, last - first + 1):
+            signature = self._is_byline(text, units[i:j + 1])
+            while (first <= last and self._not_name_start(units[first].text, last - first + 1,
+                                                          units[first + 1].text if first < last else "")
+                   and not (signature and units[first].text.lower() in self._titles)):
                 first += 1
             first = self._name_start_inside(units, first, last)
             if (first <= last and units[first].text not in self.gazetteer.surnames
                     and units[first].text not in self.gazetteer.foreign_given_names
-                    and _CREDIT.search(text[:units[first].start], max(0, units[first].start - 12))):
+                    and _CREDIT.search(text[:units[first].start], max(0, units[first].start - 12))
+                    and not self._person_cue(text, units[first:last + 1])):
                 i = j + 1
-                continue  # "Theo Tin Tức": a credited source
+                continue  # "Theo Tin Tức": a credited source; "Theo Francisco Kattan, giám đốc ..." is not
             if (first <= last and word_start[first] >= units[first].start and word_end[last] <= units[last].end
                     and not self._after_place_kind(text, units[first].start, [u.text for u in units[first:last + 1]])
-                    and self._looks_like_person(text, units[first:last + 1])):
+                    and self._looks_like_person(text, units[first:last + 1],
+                                                self._titled(text, units, first, word_start, word_end))):
                 start, end = units[first].start, units[last].end
                 self._add(people, "PER", text[start:end], text, start, end)
                 for k in range(first, last + 1):
@@ -475,14 +530,16 @@ class EntityRecognizer:
                 return first + k
         return first
 
-    def _not_name_start(self, word: str, run_length: int) -> bool:
+    def _not_name_start(self, word: str, run_length: int, next_word: str = "") -> bool:
         """Words that open a capitalised run without being part of the name: titles
-        (``Ông``), sentence openers (``Theo``), and places before a name (``Nga Vladimir Putin``)."""
+        (``Ông``), sentence openers (``Theo``), and places before a name (``Nga Vladimir Putin``,
+        ``Nga Putin``; a Vietnamese name may start with a place's word: ``Hà Nam``)."""
         if word.lower().rstrip(".") in self._titles or word in _SENTENCE_OPENERS:
             return True
-        return run_length > 2 and self.gazetteer.not_organizations.get(word) == "place"
+        foreign_next = bool(next_word) and not _VI_SYLLABLE.match(_toneless(next_word.lower()))
+        return (run_length > 2 or foreign_next) and self.gazetteer.not_organizations.get(word) == "place"
 
-    def _looks_like_person(self, text, run) -> bool:
+    def _looks_like_person(self, text, run, titled: bool = False) -> bool:
         words = [u.text for u in run]
         if len(words) > 4:
             return False
@@ -493,14 +550,34 @@ class EntityRecognizer:
             return all(w.replace(".", "").isalpha() for w in words) and (
                 len(words) > 1 or words[0][0].isupper() and len(words[0]) > 2)
         if len(words) < 2:
-            return False
+            # "ông Trump", "chị Thương (30 tuổi)", "Yumi, 36 tuổi": one word with a title
+            # right before it or an age after it.
+            word = words[0]
+            return (len(word) > 1 and word.isalpha() and not word[1:].isupper()
+                    and word not in self._thing_words
+                    and (titled or bool(_AGE.match(text, run[0].end))))
         if words[0] in self.gazetteer.surnames:
             return all(_is_vietnamese_syllable(w) and w[0].isupper() and not w[1:].isupper() for w in words)
         if any(ch in _VI_LETTERS for w in words for ch in w.lower()):
             return False
         if not all(w.isalpha() and w[0].isupper() and (len(w) == 1 or not w[1:].isupper()) for w in words):
             return False
+        if words[0] not in self.gazetteer.foreign_given_names and any(w in self._brand_words for w in words):
+            return False  # "Viettel Mobile cho biết", "công cụ Windows Explorer"
         return words[0] in self.gazetteer.foreign_given_names or self._person_cue(text, run)
+
+    def _titled(self, text, units, first, word_start, word_end) -> bool:
+        """A title stands right before the name as a word of its own (``ông Trump``, not
+        ``công_cụ Akregator``), in lower case or opening a sentence (``Anh`` inside a sentence
+        is England)."""
+        if first == 0 or text[units[first - 1].end:units[first].start] != " ":
+            return False
+        title = units[first - 1]
+        if (title.text.lower() not in self._titles or word_start[first - 1] < title.start
+                or word_end[first - 1] > title.end):
+            return False
+        return not title.capitalised or not text[:title.start].rstrip(" \"“(") or \
+            text[:title.start].rstrip(" \"“(")[-1] in ".!?:\n"
 
     def _person_cue(self, text, run) -> bool:
         """A title or role before the name, a role apposition or a speech verb after it."""
@@ -510,19 +587,31 @@ class EntityRecognizer:
         roled = any(before.rstrip().endswith(r) for r in self._roles)
         apposition = bool(re.match(r"\s*,\s*(\S+(?:\s\S+)?)", after)) and any(
             after.lstrip(" ,").lower().startswith(r) for r in self._roles)
-        return titled or roled or apposition or bool(_SPEECH.match(after))
+        aged = bool(_AGE.match(after))
+        speech = _SPEECH.match(after)
+        # "phát ngôn viên Intel, Chuck Mulloy, khẳng định": after a comma only when a role precedes.
+        spoke = bool(speech) and (not speech.group("comma") or any(r in before for r in self._roles))
+        return titled or roled or apposition or aged or spoke
 
     @staticmethod
     def _is_byline(text, run) -> bool:
-        """The name opens the article's last line, which holds little else (``Minh Anh``,
-        ``Hoàng Lan (theo ZDNet)``, ``NGUYỄN HƯNG - ICTnews``)."""
+        """The name ends the article and holds little else after it (``Minh Anh``, ``Hoàng Lan
+        (theo ZDNet)``, ``NGUYỄN HƯNG - ICTnews``, ``Thùy Dương/Báo Tin Tức``). It opens the last
+        line, or, where a feed lost the line breaks, follows the last sentence's full stop; there
+        it must be a short Vietnamese name (``... ảnh hưởng. Đức Nam``, ``P.Thúy``)."""
         if text.find("\n", run[-1].end) >= 0:
             return False
-        line_start = text.rfind("\n", 0, run[0].start) + 1
         rest = text[run[-1].end:]
-        return (not text[line_start:run[0].start].strip(" -–(")
-                and len(_UNIT.findall(rest)) <= _BYLINE_MAX_UNITS
-                and bool(re.fullmatch(r"\s*(?:[-–,]\s*\S.*|\(.*\)\s*)?\.?", rest)))
+        if len(_UNIT.findall(rest)) > _BYLINE_MAX_UNITS or not re.fullmatch(
+                r"\s*(?:[-–,/]\s*(?:\S.*)?|\(.*\)\s*|[Tt]heo\s.*)?\.?", rest):
+            return False
+        line_start = text.rfind("\n", 0, run[0].start) + 1
+        lead = text[line_start:run[0].start]
+        if not lead.strip(" -–("):
+            return True
+        return (len(run) <= 3 and bool(re.search(r"(?:[.!?”\"]|\./\.)\s+(?:\([^()]{1,20}\)\s*)?$", lead))
+                and all(_is_vietnamese_syllable(u.text) or re.fullmatch(r"[A-ZĐ]\.\s?[A-ZĐ][^\W\d_]+", u.text)
+                        for u in run))
 
     def _org_context_pass(self, text, units, word_start, word_end, taken, blocked, orgs, people):
         """Unknown capitalised names that their context shows to be organisations: a kind word

@@ -142,3 +142,49 @@ def test_places_and_headline_words_are_not_people(nlp):
     people = {p.name for p in record.people}
     assert "Phạm Quốc Thắng" in people
     assert not people & {"Hồ Chí Minh", "Tân Sơn Nhất", "Thông Tin", "Bảo Mật", "Doanh Nghiệp Nhỏ"}
+
+
+def test_bylines_after_the_last_sentence_and_signatures(nlp):
+    people = lambda text: {p.name for p in nlp.analyze(text).people}  # noqa: E731
+    # A feed that lost its line breaks keeps the byline after the last full stop.
+    assert "Minh Khôi" in people(
+        "Ngân hàng cảnh báo tin nhắn giả mạo\nKhách hàng không nên bấm vào đường link lạ. Minh Khôi ")
+    assert "HẢI YẾN" in people(
+        "Sâu mới lây qua USB\nNgười dùng nên cài phần mềm diệt virus. HẢI YẾN (VnExpress)")
+    assert "Thu Trang" in people(
+        "Website trường học bị tấn công\nHệ thống đã được khôi phục sau hai ngày. Thu Trang/Báo Tin Tức")
+    # "Anh" opening a signature is part of the name, not a title.
+    assert "Anh Quân" in people("Mã độc đánh cắp mật khẩu\nHãng bảo mật đã phát hành bản vá. Anh Quân (lược dịch)")
+    # A reader's signature line, which underthesea joins to the next line's words.
+    assert "Lê Văn Thịnh" in people(
+        "Hỏi về máy tính\nMáy tôi bị nhiễm virus, xin hướng dẫn cách diệt. Xin cảm ơn.\nLê Văn Thịnh\nHồi âm:\nBạn nên cài lại.")
+    # A place or a heading on the last line is no byline.
+    assert not people("Mưa lớn kéo dài\nNhiều tuyến đường ngập sâu. Hà Nội") & {"Hà Nội"}
+
+
+def test_people_named_by_title_age_or_apposition(nlp):
+    record = nlp.analyze(
+        "Tin tặc tuổi teen bị bắt\nKarl Brenner, 19 tuổi, bị cáo buộc phát tán sâu máy tính. "
+        "Theo Ferdinand Oswalt, giám đốc marketing của hãng NetSafe, thư rác tăng mạnh. "
+        "Chi phí còn cao hơn, Milo Jansen, tác giả của báo cáo, nhận định. "
+        "Sản phẩm sẽ ngừng bán, người phát ngôn Intel, Chuck Dorsey, khẳng định. "
+        "Tổng thống Donald Trump đã ký sắc lệnh; ông Trump nói sẽ trừng phạt tin tặc. "
+        "Đối tượng giật điện thoại của chị Hằng (28 tuổi) rồi bỏ chạy.")
+    people = _forms(record.people)
+    for name in ("Karl Brenner", "Ferdinand Oswalt", "Milo Jansen", "Chuck Dorsey", "Hằng"):
+        assert name in people, name
+    assert "Trump" in people["Donald Trump"]  # one person, not two
+    orgs = _forms(record.organizations)
+    assert not {"Ferdinand Oswalt", "Chuck Dorsey"} & set(orgs)
+
+
+def test_things_and_places_are_not_people(nlp):
+    record = nlp.analyze(
+        "Tính năng mới của Windows\nCông cụ Windows Explorer được làm lại. Đại diện Viettel Mobile cho biết "
+        "sẽ hỗ trợ khách hàng. Tổng thống Nga Putin phát biểu tại hội nghị. Tàu đi qua Thái Bình Dương.\n"
+        "THỊ TRƯỜNG SÔI ĐỘNG\nBộ trưởng Công Thương Trần Tuấn Anh cho biết giá sẽ giảm.")
+    people = {p.name for p in record.people}
+    assert "Trần Tuấn Anh" in people
+    assert not people & {"Windows Explorer", "Viettel Mobile", "Nga Putin", "Thái Bình Dương",
+                         "THỊ TRƯỜNG SÔI ĐỘNG", "Công Thương Trần Tuấn Anh"}
+    assert not any(o.name.startswith("Bộ trưởng") for o in record.organizations)
