@@ -60,6 +60,16 @@ _NAME_BREAKERS = {
 # Words that begin with an organisation's head but name no organisation ("Hội_thảo Ứng_dụng ...").
 _HEAD_IN_COMMON_WORD = {"hội thảo", "hội nghị", "báo cáo", "ban hành", "sở hữu", "phòng chống", "phòng ngừa",
                         "trường hợp", "bộ phận", "ban đầu", "hội viên", "báo chí", "quỹ đạo", "vụ việc", "vụ án"}
+# Last words of foreign company and institution names.
+_CORPORATE_SUFFIXES = {
+    "Inc", "Inc.", "Corp", "Corp.", "Corporation", "Co.", "Ltd", "Ltd.", "LLC", "PLC", "Plc", "GmbH", "AG",
+    "SA", "S.A.", "SRL", "NV", "N.V.", "BV", "Group", "Holdings", "International", "Networks", "Systems",
+    "Technologies", "Technology", "Solutions", "Labs", "Laboratories", "Electric", "Electronics",
+    "Telecom", "Telecommunications", "Communications", "Institute", "Organization", "Organisation",
+    "Association", "Foundation", "Agency", "Bank", "Airlines", "Motors", "Pharmaceuticals", "Partners",
+    "Capital", "Ventures", "Research", "Consulting", "Media", "Entertainment", "Studios",
+    "University", "College", "Club", "Alliance", "Council", "Committee", "Bureau", "Department",
+}
 # Gazetteer forms that are more often something else in news text.
 _NOT_NAMES = {"MB", "GB", "KB", "TB", "IT", "PC", "CEO", "USB", "SIM", "PV", "CTV", "BTV"}
 _BODIES_OF_A_COUNTRY = {"gov_vn", "gov_foreign", "police_vn", "association", "cert"}
@@ -68,7 +78,8 @@ _PLATFORM_CUE = re.compile(r"(?:trên|qua|lên|vào|dùng|sử dụng|tài kho�
 _SENTENCE_OPENERS = {"Theo", "Và", "Nhưng", "Còn", "Khi", "Sau", "Trong", "Tại", "Với", "Của", "Các",
                      "Những", "Hiện", "Nay", "Tuy", "Ngoài", "Trước", "Đến", "Từ", "Vì", "Do", "Nếu"}
 # A source or photo credit right before a name: "(Theo AFP)", "Theo Reuters, ...", "Ảnh: EPA".
-_CREDIT = re.compile(r"(?:\(\s*[Tt]heo|(?:^|(?<=[.!?]\s))[Tt]heo|[Ảả]nh\s*:|[Nn]guồn\s*:)\s*$", re.MULTILINE)
+_CREDIT = re.compile(r"(?:\(\s*[Tt]heo|(?:^|(?<=[.!?]\s))[Tt]heo|[Ảả]nh(?: minh họa| minh hoạ)?\s*:|[Nn]guồn\s*:)\s*$",
+                     re.MULTILINE)
 # A place's kind right before capitalised words: "TP Hồ Chí Minh", "sân bay Tân Sơn Nhất",
 # "đường Nguyễn Huệ". After an administrative unit a person's name is as likely ("Chủ tịch UBND
 # tỉnh Nguyễn Văn A"), so there only known places and names without a surname are refused.
@@ -163,6 +174,9 @@ class EntityRecognizer:
         self.tagger = tagger
         self.tagger_labels = set(tagger_labels)
         self._org_forms = self._index(gazetteer.organizations)
+        # One-word names written in other capitals ("BKAV", "MICROSOFT", "FaceBook").
+        self._org_forms_folded = {form.casefold(): form for form in gazetteer.organizations
+                                  if len(form) >= 4 and _UNIT.fullmatch(form)}
         self._blocked_forms = self._index(gazetteer.not_organizations)
         self._place_forms = self._index(f for f, kind in gazetteer.not_organizations.items() if kind == "place")
         self._titles = {t.lower().rstrip(".") for t in gazetteer.titles}
@@ -208,6 +222,7 @@ class EntityRecognizer:
         people: dict[str, _Entity] = {}
 
         self._gazetteer_pass(text, units, taken, blocked, orgs)
+        self._corporate_suffix_pass(text, units, word_end, taken, blocked, orgs)
         if self.tagger is not None and tokens:
             self._statistical_pass(text, units, word_end, self.tagger.spans(text, tokens), taken, blocked, orgs, people)
         self._org_pattern_pass(text, units, word_end, taken, blocked, orgs)
@@ -263,6 +278,28 @@ class EntityRecognizer:
             self._add(target, span.label, name, text, units[first].start, units[last].end)
             for k in covered:
                 taken[k] = True
+
+    def _corporate_suffix_pass(self, text, units, word_end, taken, blocked, orgs):
+        """Foreign names that end with a company's or institution's word: ``Mondelez
+        International``, ``Celestix Networks``, ``Napster LLC``, ``Yano Research Institute``."""
+        i = 0
+        while i < len(units):
+            j = i
+            while (j < len(units) and not taken[j] and not blocked[j] and units[j].capitalised
+                   and not any(ch in _VI_LETTERS for ch in units[j].text.lower())
+                   and (j == i or text[units[j - 1].end:units[j].start] == " ")):
+                j += 1
+            last = j - 1
+            while last > i and units[last].text not in _CORPORATE_SUFFIXES:
+                last -= 1
+            if (last > i and units[i].text not in _SENTENCE_OPENERS and word_end[last] == units[last].end
+                    and units[i].text not in self.gazetteer.organizations  # "VNPT Group", "Microsoft Research"
+                    and units[i].text.lower().rstrip(".") not in self._titles):
+                start, end = units[i].start, units[last].end
+                self._add(orgs, "ORG", text[start:end], text, start, end)
+                for k in range(i, last + 1):
+                    taken[k] = True
+            i = max(j, i + 1)
 
     def _after_place_kind(self, text, start, words) -> bool:
         cue = _PLACE_CUE.search(text, max(0, start - 20), start)
@@ -348,10 +385,17 @@ class EntityRecognizer:
                 return count, form
         return None
 
+    def _match_other_capitals(self, unit) -> tuple[int, str] | None:
+        word = unit.text
+        if len(word) < 4 or not any(ch.isupper() for ch in word[1:]):
+            return None
+        form = self._org_forms_folded.get(word.casefold())
+        return (1, form) if form is not None else None
+
     def _gazetteer_pass(self, text, units, taken, blocked, orgs):
         i = 0
         while i < len(units):
-            org = self._match_forms(text, units, i, self._org_forms)
+            org = self._match_forms(text, units, i, self._org_forms) or self._match_other_capitals(units[i])
             blocked_form = self._match_forms(text, units, i, self._blocked_forms)
             if blocked_form and (not org or blocked_form[0] >= org[0]):
                 for k in range(i, i + blocked_form[0]):
@@ -381,7 +425,7 @@ class EntityRecognizer:
         """Short forms that are also units or words (``MB``), and platforms used as places
         (``trên Facebook``), are not organisations there."""
         _name, kind = self.gazetteer.organizations[form]
-        if form in _NOT_NAMES or (len(form) <= 2 and kind not in _SHORT_FORM_KINDS):
+        if form in _NOT_NAMES or (len(form) <= 2 and kind not in _SHORT_FORM_KINDS and form != _name):
             return False
         if kind == "tech_company" and _PLATFORM_CUE.search(text[max(0, unit.start - 25):unit.start]):
             return False
@@ -501,7 +545,7 @@ class EntityRecognizer:
             first = self._name_start_inside(units, first, last)
             if (first <= last and units[first].text not in self.gazetteer.surnames
                     and units[first].text not in self.gazetteer.foreign_given_names
-                    and _CREDIT.search(text[:units[first].start], max(0, units[first].start - 12))
+                    and _CREDIT.search(text[:units[first].start], max(0, units[first].start - 20))
                     and not self._person_cue(text, units[first:last + 1])):
                 i = j + 1
                 continue  # "Theo Tin Tức": a credited source; "Theo Francisco Kattan, giám đốc ..." is not
@@ -624,7 +668,7 @@ class EntityRecognizer:
             if (taken[i] or blocked[i] or not unit.capitalised or word_start[i] < unit.start
                     or unit.text in _NOT_NAMES):
                 continue
-            credited = unit.text not in _SENTENCE_OPENERS and bool(_CREDIT.search(text[:unit.start], max(0, unit.start - 12)))
+            credited = unit.text not in _SENTENCE_OPENERS and bool(_CREDIT.search(text[:unit.start], max(0, unit.start - 20)))
             if credited and (unit.text in person_words or re.fullmatch(r"(?:\w\.)+\w?", unit.text)):
                 continue  # "Theo Sakoda, ...": the person already named; "Ảnh: C.A.": initials
             if not (credited or self._brand_like(unit.text)):
@@ -688,7 +732,8 @@ class EntityRecognizer:
 
     @staticmethod
     def _brand_like(word: str) -> bool:
-        return word[:1].isupper() and not (len(word) == 1) and not any(ch in _VI_LETTERS for ch in word.lower())
+        return (word[:1].isupper() and sum(ch.isalpha() for ch in word) > 1
+                and not any(ch in _VI_LETTERS for ch in word.lower()))
 
     @staticmethod
     def _in_list_with_org(text, unit, orgs) -> bool:

@@ -188,3 +188,16 @@ def test_things_and_places_are_not_people(nlp):
     assert not people & {"Windows Explorer", "Viettel Mobile", "Nga Putin", "Thái Bình Dương",
                          "THỊ TRƯỜNG SÔI ĐỘNG", "Công Thương Trần Tuấn Anh"}
     assert not any(o.name.startswith("Bộ trưởng") for o in record.organizations)
+
+
+def test_company_suffixes_other_capitals_and_short_names(nlp):
+    record = nlp.analyze(
+        "Hãng bán lẻ mua lại Trellis Networks\nTập đoàn Mondavi International vừa mua lại Trellis Networks "
+        "và Quarry Research Institute. Theo thống kê của BKAV, số máy nhiễm đã giảm; MICROSOFT chưa bình luận. "
+        "HP và LG cùng ra mắt màn hình mới. Ảnh minh họa: EPA/TTXVN. "
+        "Gói Microsoft Security Essentials được cập nhật.")
+    orgs = _forms(record.organizations)
+    names = {f for forms in orgs.values() for f in forms}
+    assert {"Mondavi International", "Trellis Networks", "Quarry Research Institute", "HP", "LG", "EPA"} <= names
+    assert {"BKAV", "MICROSOFT"} <= names
+    assert "Microsoft Security" not in names
