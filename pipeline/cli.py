@@ -160,7 +160,8 @@ def train(
     from .train import train_from_config
 
     card = train_from_config(config, output=output, console=console)
-    console.print_json(json.dumps({"test": card["metrics"]["test"]["summary"], "dev": card["metrics"]["dev"]["summary"]}))
+    console.print_json(json.dumps({name: scores["summary"] if "summary" in scores else scores
+                                   for name, scores in card["metrics"].items()}, ensure_ascii=False))
 
 
 @app.command("train-ner")

@@ -45,9 +45,10 @@ _ORG_TRIGGERS = re.compile(
 # Kinds that are part of the institution's name ("trường đại học Cambridge"); a company's kind
 # is not ("hãng Sybari").
 _KINDS_IN_NAME = {"trường đại học", "đại học", "học viện", "viện", "trường"}
-# A company's kind and descriptive words before its proper name: "Công ty CP bóng đèn Điện Quang".
+# A company's or medium's kind and descriptive words before its proper name: "Công ty CP bóng
+# đèn Điện Quang", "Báo điện tử Dân trí".
 _COMPANY_KIND = re.compile(
-    r"^(?:[Cc]ông ty|[Tt]ập đoàn|[Tt]ổng công ty|[Hh]ãng)(?:\s+(?:TNHH|CP|MTV|[Cc]ổ phần|[^\W\d_A-ZĐ][^\W\d_]*)){0,5}?"
+    r"^(?:[Cc]ông ty|[Tt]ập đoàn|[Tt]ổng công ty|[Hh]ãng|[Hh]ãng tin|[Bb]áo|[Tt]ạp chí|[Tt]rang tin)(?:\s+(?:TNHH|CP|MTV|[Cc]ổ phần|[^\W\d_A-ZĐ][^\W\d_]*)){0,5}?"
     r"\s+(?!(?:TNHH|CP|MTV|[Cc]ổ phần)\b)(?P<name>[A-ZĐ0-9][^\s]*(?:\s+\S+)*)$"
 )
 # Lowercase words that may stand inside an organisation's name between its head and its
@@ -55,11 +56,15 @@ _COMPANY_KIND = re.compile(
 _NAME_BREAKERS = {
     "đã", "đang", "sẽ", "là", "với", "và", "của", "cho", "được", "bị", "có", "cũng", "vừa", "này",
     "đó", "tại", "ở", "trong", "về", "theo", "từ", "khi", "thì", "mà", "như", "nhưng", "hay",
-    "hoặc", "các", "những", "một", "vào", "ra", "lên", "để", "do", "không", "chưa", "rằng",
+    "hoặc", "các", "những", "một", "vào", "ra", "lên", "để", "do", "không", "chưa", "rằng", "nhất",
 }
 # Words that begin with an organisation's head but name no organisation ("Hội_thảo Ứng_dụng ...").
 _HEAD_IN_COMMON_WORD = {"hội thảo", "hội nghị", "báo cáo", "ban hành", "sở hữu", "phòng chống", "phòng ngừa",
-                        "trường hợp", "bộ phận", "ban đầu", "hội viên", "báo chí", "quỹ đạo", "vụ việc", "vụ án"}
+                        "trường hợp", "bộ phận", "ban đầu", "hội viên", "báo chí", "quỹ đạo", "vụ việc", "vụ án",
+                        "bộ phim", "bộ máy", "bộ sưu", "bộ trưởng", "cục trưởng", "viện trưởng", "sở trưởng",
+                        "vụ trưởng", "trưởng phòng", "phòng ngự", "đài loan", "hội chứng", "ban giám", "ban giám khảo"}
+# Units that carry a number in their names.
+_NUMBERED_UNITS = {"quận", "phường", "khu", "đoàn", "đội", "trại", "tổ", "phòng", "cục", "vụ", "kênh"}
 # Last words of foreign company and institution names.
 _CORPORATE_SUFFIXES = {
     "Inc", "Inc.", "Corp", "Corp.", "Corporation", "Co.", "Ltd", "Ltd.", "LLC", "PLC", "Plc", "GmbH", "AG",
@@ -354,6 +359,8 @@ class EntityRecognizer:
             for form in list(entity.forms):
                 match = _COMPANY_KIND.match(form)
                 bare = match.group("name") if match else None
+                if re.match(r"[Tt]rường (?:đại học|Đại học|cao đẳng|Cao đẳng) \S", form):
+                    bare = form.split(" ", 1)[1]  # "trường đại học Cambridge" is also "đại học Cambridge"
                 if not bare or len(bare) < 3 or bare in self.gazetteer.not_organizations:
                     continue
                 entity.forms.setdefault(bare, None)
@@ -460,10 +467,10 @@ class EntityRecognizer:
             if not head_len:
                 continue
             j = i + head_len
-            if j < len(units) and not units[j].capitalised and word_end[j - 1] > units[j - 1].end and (
-                    text[units[i].start:word_end[j - 1]].lower() in self._roles
-                    or text[units[i].start:word_end[j - 1]].lower() in _HEAD_IN_COMMON_WORD):
-                continue  # the head is part of another word: "Bộ_trưởng", "Hội_thảo", "Báo_cáo"
+            if j < len(units) and not units[j].capitalised and (
+                    text[units[i].start:units[j].end].lower() in self._roles
+                    or text[units[i].start:units[j].end].lower() in _HEAD_IN_COMMON_WORD):
+                continue  # the head begins another word: "Bộ trưởng", "Viện trưởng", "Hội thảo", "Bộ phim"
             last_cap = -1
             lower_run = 0
             while j < len(units) and text[units[j - 1].end:units[j].start] in (" ", " & ", " - "):
@@ -473,13 +480,15 @@ class EntityRecognizer:
                     if last_cap >= 0 and place:
                         last_cap = j + place[0] - 1  # "Bộ Quốc phòng Mỹ", "Trung tâm Giao dịch CNTT Hà Nội"
                     break
-                if units[j].capitalised:
+                if word.isdigit() and len(word) <= 3 and units[j - 1].text.lower() in _NUMBERED_UNITS:
+                    last_cap, lower_run = j, 0  # "Công an quận 11", "Bộ tư lệnh Quân khu 7"
+                elif units[j].capitalised:
                     if taken[j] and last_cap < 0 and lower_run == 0:
                         break
                     if units[j].text in self.gazetteer.surnames and (lower_run or last_cap >= 0):
                         break  # a person's name after the organisation's ("Cục ATTT Trần Quang Hưng")
                     last_cap, lower_run = j, 0
-                elif (word == "và" and last_cap >= 0 and j + 1 < len(units) and units[j + 1].capitalised
+                elif (word in ("và", "về") and last_cap >= 0 and j + 1 < len(units) and units[j + 1].capitalised
                       and not taken[j + 1] and not self._org_head(text, units, j + 1)):
                     lower_run += 1
                 elif word in _NAME_BREAKERS or lower_run >= _MAX_LOWER_IN_NAME:
@@ -668,9 +677,13 @@ class EntityRecognizer:
             if (taken[i] or blocked[i] or not unit.capitalised or word_start[i] < unit.start
                     or unit.text in _NOT_NAMES):
                 continue
+            if unit.text in person_words or unit.text in self.gazetteer.foreign_given_names:
+                continue  # "theo Gates, Microsoft ...": the person already named; "Steve Ballmer"
             credited = unit.text not in _SENTENCE_OPENERS and bool(_CREDIT.search(text[:unit.start], max(0, unit.start - 20)))
-            if credited and (unit.text in person_words or re.fullmatch(r"(?:\w\.)+\w?", unit.text)):
-                continue  # "Theo Sakoda, ...": the person already named; "Ảnh: C.A.": initials
+            if credited and (re.fullmatch(r"(?:\w\.)+\w?", unit.text) or unit.text.lower() in self._titles
+                             or any(text.startswith(r, unit.start) or text[unit.start:].lower().startswith(r + " ")
+                                    for r in self._roles)):
+                continue  # "Ảnh: C.A.": initials; "Theo Phó chủ tịch UBND ...": a role, then a person
             if not (credited or self._brand_like(unit.text)):
                 continue
             before = text[max(0, unit.start - 60):unit.start]

@@ -1,8 +1,10 @@
 """Train the threat classifier from ``configs/train.toml`` and write it with its model card.
 
 The features are the segmented text (what the ``classify`` stage sees at run time); the model is
-TF-IDF features shared by two logistic regressions (see :mod:`pipeline.classify`). Thresholds are
-chosen on the dev split; the test split is only scored.
+TF-IDF features shared by two logistic regressions (see :mod:`pipeline.classify`). The model is
+fitted on the splits ``[model] fit_splits`` names (train and dev by default). Its thresholds are
+chosen on out-of-fold scores of those splits (``[thresholds] source = "cross_validation"``) or
+on the dev split (``"dev"``, when only train is fitted). The test split is only scored.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from typing import Any
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_predict
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 
@@ -119,9 +121,13 @@ def train_from_config(config_path: str | Path, output: str | Path | None = None,
                     progress.advance(task)
         if progress:
             progress.add_task("fitting", total=None)
-        y_train = np.array([[label in r["categories"] for label in labels] for r in splits["train"]], dtype=int)
-        s_train = np.array([bool(r["is_security"]) for r in splits["train"]], dtype=int)
         model_cfg = cfg["model"]
+        fit_splits = list(model_cfg.get("fit_splits", ["train"]))
+        fit_rows = [r for split in fit_splits for r in splits[split]]
+        fit_texts = [t for split in fit_splits for t in texts[split]]
+        y_train = np.array([[label in r["categories"] for label in labels] for r in fit_rows], dtype=int)
+        s_train = np.array([bool(r["is_security"]) for r in fit_rows], dtype=int)
+        folds = KFold(cfg.get("search", {}).get("folds", 5), shuffle=True, random_state=RANDOM_STATE)
         C = float(model_cfg["C"])
         search = cfg.get("search", {})
         cv_report = None
@@ -130,15 +136,29 @@ def train_from_config(config_path: str | Path, output: str | Path | None = None,
                 Pipeline([("features", _features(cfg["features"])),
                           ("classifier", OneVsRestClassifier(_logistic(C, model_cfg)))]),
                 {"classifier__estimator__C": [float(c) for c in search["C"]]},
-                scoring="f1_micro", cv=KFold(search.get("folds", 5), shuffle=True, random_state=RANDOM_STATE),
+                scoring="f1_micro", cv=folds,
             )
-            grid.fit(texts["train"], y_train)
+            grid.fit(fit_texts, y_train)
             C = float(grid.best_params_["classifier__estimator__C"])
             cv_report = {"C": [float(c) for c in search["C"]],
                          "mean_f1_micro": [round(float(s), 4) for s in grid.cv_results_["mean_test_score"]],
                          "chosen_C": C}
+        threshold_source = cfg["thresholds"].get("source", "dev")
+        if threshold_source == "cross_validation":
+            # Out-of-fold scores for every fitted article: thresholds chosen on all of them, not
+            # on a small dev split, and without the model having seen the article.
+            oof_categories = cross_val_predict(
+                Pipeline([("features", _features(cfg["features"])),
+                          ("classifier", OneVsRestClassifier(_logistic(C, model_cfg)))]),
+                fit_texts, y_train, cv=folds, method="predict_proba")
+            oof_security = cross_val_predict(
+                Pipeline([("features", _features(cfg["features"])),
+                          ("classifier", _logistic(float(model_cfg["security_C"]), model_cfg))]),
+                fit_texts, s_train, cv=folds, method="predict_proba")[:, 1]
+        elif "dev" in fit_splits:
+            raise ValueError("thresholds chosen on dev need a model that is not fitted on dev")
         features = _features(cfg["features"])
-        x_train = features.fit_transform(texts["train"])
+        x_train = features.fit_transform(fit_texts)
         for _, vectorizer in features.transformer_list:
             # numpy ints would each become a separate array in the skops file; plain ints are
             # stored inline, which makes the file several times smaller and faster to load.
@@ -151,15 +171,19 @@ def train_from_config(config_path: str | Path, output: str | Path | None = None,
 
     t = cfg["thresholds"]
     grid_values = np.round(np.arange(t["grid_min"], t["grid_max"] + 1e-9, t["grid_step"]), 4)
-    dev_rows = splits["dev"]
-    x_dev = features.transform(texts["dev"])
-    dev_security = security.predict_proba(x_dev)[:, 1]
-    dev_categories = np.asarray(categories.predict_proba(x_dev))
-    security_threshold = _best_threshold(dev_security, np.array([bool(r["is_security"]) for r in dev_rows]), grid_values)
+    if threshold_source == "cross_validation":
+        threshold_rows, threshold_security, threshold_categories = fit_rows, oof_security, np.asarray(oof_categories)
+    else:
+        threshold_rows = splits["dev"]
+        x_dev = features.transform(texts["dev"])
+        threshold_security = security.predict_proba(x_dev)[:, 1]
+        threshold_categories = np.asarray(categories.predict_proba(x_dev))
+    security_threshold = _best_threshold(
+        threshold_security, np.array([bool(r["is_security"]) for r in threshold_rows]), grid_values)
     thresholds = {}
     for index, label in enumerate(labels):
-        gold = np.array([label in r["categories"] for r in dev_rows])
-        thresholds[label] = _best_threshold(dev_categories[:, index], gold, grid_values)
+        gold = np.array([label in r["categories"] for r in threshold_rows])
+        thresholds[label] = _best_threshold(threshold_categories[:, index], gold, grid_values)
 
     out_cfg = cfg["output"]
     model = ThreatModel(labels=labels, features=features, security=security, categories=categories, thresholds=thresholds,
@@ -180,15 +204,19 @@ def train_from_config(config_path: str | Path, output: str | Path | None = None,
         "hyperparameters": {"features": cfg["features"], "model": {**model_cfg, "C": C},
                             "thresholds": thresholds, "security_threshold": security_threshold},
         "cross_validation": cv_report,
-        "metrics": {"dev": _score(loaded, texts["dev"], splits["dev"]),
-                    "test": _score(loaded, texts["test"], splits["test"])} | _external_scores(loaded, cfg, root),
+        "fitted_on": fit_splits,
+        "threshold_source": threshold_source,
+        "metrics": ({"dev": _score(loaded, texts["dev"], splits["dev"])} if "dev" not in fit_splits else {})
+                   | {"test": _score(loaded, texts["test"], splits["test"])} | _external_scores(loaded, cfg, root),
         "libraries": {name: package_version(name) for name in
                       ("scikit-learn", "skops", "numpy", "scipy", "underthesea", "underthesea-core")}
                      | {"python": platform.python_version()},
         "training_seconds": round(time.perf_counter() - started, 1),
         "command": f"vnsec train --config {config_path}",
-        "notes": "Thresholds tuned on dev; test metrics are held out. Trained on our own written "
-                 "corpus only; see corpora/README.md for its biases.",
+        "notes": f"Fitted on {' + '.join(fit_splits)}; thresholds chosen on "
+                 f"{'out-of-fold scores of those splits' if threshold_source == 'cross_validation' else 'dev'}; "
+                 "test metrics are held out. Trained on our own written corpus only; see corpora/README.md "
+                 "for its biases.",
     }
     (out_dir / CARD_FILE).write_text(json.dumps(card, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
                                      encoding="utf-8")

@@ -62,7 +62,9 @@ def test_card_describes_the_model():
     for key in ("training_data", "libraries", "metrics", "command", "hyperparameters", "labels"):
         assert card[key]
     assert card["training_data"]["hash"].startswith("sha256:")
-    assert {"dev", "test"} <= set(card["metrics"])
+    assert "test" in card["metrics"] and "test" not in card["fitted_on"]
+    # dev is scored only when the model was not fitted on it.
+    assert ("dev" in card["metrics"]) == ("dev" not in card["fitted_on"])
 
 
 def test_one_text_path_matches_scikit_learn(model):

@@ -44,3 +44,6 @@ def test_card_and_thresholds(small_config):
     assert set(thresholds) == set(card["labels"])
     assert all(0.15 <= t <= 0.85 for t in thresholds.values())
     assert {"scikit-learn", "skops", "underthesea"} <= set(card["libraries"])
+    # Fitted on train + dev with thresholds from out-of-fold scores: dev is not scored as held out.
+    assert card["fitted_on"] == ["train", "dev"] and card["threshold_source"] == "cross_validation"
+    assert "dev" not in card["metrics"] and "test" in card["metrics"]
