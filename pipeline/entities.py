@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -186,8 +187,11 @@ class EntityRecognizer:
         self._place_forms = self._index(f for f, kind in gazetteer.not_organizations.items() if kind == "place")
         self._titles = {t.lower().rstrip(".") for t in gazetteer.titles}
         self._roles = sorted({r.lower() for r in gazetteer.role_words}, key=len, reverse=True)
-        self._name_tail_words = {w for form in gazetteer.organizations for w in form.split()[1:]
-                                 if w.islower() and w not in _NAME_BREAKERS}
+        # Lowercase words of at least two organisations' names: one name's rare word ("phối" of
+        # "phối hợp") would let a verb into a name.
+        tail_counts = Counter(w for name in set(gazetteer.organizations.values()) for w in set(name[0].split()[1:])
+                              if w.islower() and w not in _NAME_BREAKERS)
+        self._name_tail_words = {w for w, count in tail_counts.items() if count >= 2}
         # Capitalised words of organisation, product and place names that are not personal names.
         person_words = gazetteer.surnames | gazetteer.middle_names | gazetteer.foreign_given_names
         self._thing_words = {w for form in [*gazetteer.organizations, *gazetteer.not_organizations]
