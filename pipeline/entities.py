@@ -77,10 +77,15 @@ _CORPORATE_SUFFIXES = {
     "University", "College", "Club", "Alliance", "Council", "Committee", "Bureau", "Department",
 }
 # Gazetteer forms that are more often something else in news text.
-_NOT_NAMES = {"MB", "GB", "KB", "TB", "IT", "PC", "CEO", "USB", "SIM", "PV", "CTV", "BTV"}
+_NOT_NAMES = {"MB", "GB", "KB", "TB", "IT", "PC", "CEO", "USB", "SIM", "PV", "CTV", "BTV", "24h"}
 _BODIES_OF_A_COUNTRY = {"gov_vn", "gov_foreign", "police_vn", "association", "cert"}
 _SHORT_FORM_KINDS = {"media", "intl_body", "gov_foreign", "gov_vn", "cert", "police_vn"}
 _PLATFORM_CUE = re.compile(r"(?:trên|qua|lên|vào|dùng|sử dụng|tài khoản|mạng xã hội|ứng dụng|trang|fanpage)\s+$", re.I)
+# A product's kind right before a company's name: the product, not the company ("trình duyệt
+# FireFox", "chiếc Nokia", "máy Compaq", "mạng nhắn tin America Online", "công nghệ VoIP").
+_PRODUCT_CUE = re.compile(
+    r"(?:^|\s)(?:trình duyệt|máy|chiếc|phiên bản|dòng máy|công nghệ|dịch vụ(?: như)?|phần mềm|hệ điều hành|"
+    r"điện thoại|(?<!nhà )mạng(?: [^\W\d_A-ZĐ]+){1,4})\s+$")
 _SENTENCE_OPENERS = {"Theo", "Và", "Nhưng", "Còn", "Khi", "Sau", "Trong", "Tại", "Với", "Của", "Các",
                      "Những", "Hiện", "Nay", "Tuy", "Ngoài", "Trước", "Đến", "Từ", "Vì", "Do", "Nếu"}
 # A source or photo credit right before a name: "(Theo AFP)", "Theo Reuters, ...", "Ảnh: EPA".
@@ -438,7 +443,8 @@ class EntityRecognizer:
         _name, kind = self.gazetteer.organizations[form]
         if form in _NOT_NAMES or (len(form) <= 2 and kind not in _SHORT_FORM_KINDS and form != _name):
             return False
-        if kind == "tech_company" and _PLATFORM_CUE.search(text[max(0, unit.start - 25):unit.start]):
+        before = text[max(0, unit.start - 40):unit.start]
+        if kind == "tech_company" and (_PLATFORM_CUE.search(before) or _PRODUCT_CUE.search(before)):
             return False
         return True
 

@@ -201,3 +201,13 @@ def test_company_suffixes_other_capitals_and_short_names(nlp):
     assert {"Mondavi International", "Trellis Networks", "Quarry Research Institute", "HP", "LG", "EPA"} <= names
     assert {"BKAV", "MICROSOFT"} <= names
     assert "Microsoft Security" not in names
+
+
+def test_products_named_after_companies_are_not_organisations(nlp):
+    record = nlp.analyze(
+        "Lỗ hổng mới trong trình duyệt\nNgười dùng trình duyệt Opera và chiếc Nokia đời cũ đều bị ảnh hưởng, "
+        "virus còn lây qua mạng chia sẻ file nhạc Kazaa. Hãng Nokia cho biết sẽ vá lỗi. Hệ thống chạy 24/24h.")
+    orgs = [o for o in record.organizations]
+    nokia = next(o for o in orgs if o.name == "Nokia")
+    assert len(nokia.mentions) == 1  # the company that speaks, not the phone
+    assert not {"Kazaa", "24h", "Opera"} & {o.name for o in orgs}
