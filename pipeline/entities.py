@@ -76,9 +76,13 @@ _CORPORATE_SUFFIXES = {
     "Capital", "Ventures", "Research", "Consulting", "Media", "Entertainment", "Studios",
     "University", "College", "Club", "Alliance", "Council", "Committee", "Bureau", "Department",
 }
+# Verbs that end an organisation's name where its lowercase words would go on ("Bộ báo cáo Ban Bí thư").
+_VERB_IN_NAME = re.compile(
+    r"(?:báo cáo|cho biết|cho hay|yêu cầu|đề nghị|phối hợp|kiểm tra|xác nhận|công bố|thông báo|cảnh báo|"
+    r"khẳng định|tuyên bố|phát hiện|kết luận|chỉ đạo|đề xuất|quyết định|triển khai|tiếp nhận|gửi)\b")
 # Gazetteer forms that are more often something else in news text.
 _NOT_NAMES = {"MB", "GB", "KB", "TB", "IT", "PC", "CEO", "USB", "SIM", "PV", "CTV", "BTV", "24h"}
-_BODIES_OF_A_COUNTRY = {"gov_vn", "gov_foreign", "police_vn", "association", "cert"}
+_BODIES_OF_A_COUNTRY = {"gov_vn", "gov_foreign", "police_vn", "association", "cert", "university_research"}
 _SHORT_FORM_KINDS = {"media", "intl_body", "gov_foreign", "gov_vn", "cert", "police_vn"}
 _PLATFORM_CUE = re.compile(r"(?:trên|qua|lên|vào|dùng|sử dụng|tài khoản|mạng xã hội|ứng dụng|trang|fanpage)\s+$", re.I)
 # A product's kind right before a company's name: the product, not the company ("trình duyệt
@@ -377,6 +381,18 @@ class EntityRecognizer:
                     if other is not entity and bare in other.forms:
                         for mention in orgs.pop(other_key).mentions:
                             self._add_span(orgs, key, mention)
+        # "Aladdin" after "Aladdin Knowledge Systems": a foreign name's first words are that name.
+        for key in sorted(orgs, key=lambda k: len(orgs[k].name())):
+            entity = orgs.get(key)
+            if entity is None or len(entity.forms) != 1 or not self._brand_like(entity.name().split()[0]):
+                continue
+            short = entity.name()
+            owner = next((k for k, e in orgs.items() if e is not entity and any(
+                form.startswith(short + " ") and not any(ch in _VI_LETTERS for ch in form.lower())
+                for form in e.forms)), None)
+            if owner is not None:
+                for mention in orgs.pop(key).mentions:
+                    self._add_span(orgs, owner, mention)
 
     @staticmethod
     def _word_bounds(units, words):
@@ -495,13 +511,14 @@ class EntityRecognizer:
                 elif units[j].capitalised:
                     if taken[j] and last_cap < 0 and lower_run == 0:
                         break
-                    if units[j].text in self.gazetteer.surnames and (lower_run or last_cap >= 0):
-                        break  # a person's name after the organisation's ("Cục ATTT Trần Quang Hưng")
+                    if ((units[j].text in self.gazetteer.surnames or units[j].text in self.gazetteer.foreign_given_names)
+                            and (lower_run or last_cap >= 0)):
+                        break  # a person's name after the organisation's ("Cục ATTT Trần Quang Hưng", "... bang John Kasich")
                     last_cap, lower_run = j, 0
                 elif (word in ("và", "về") and last_cap >= 0 and j + 1 < len(units) and units[j + 1].capitalised
-                      and not taken[j + 1] and not self._org_head(text, units, j + 1)):
+                      and not taken[j + 1] and not self._head_of_another(text, units, j + 1)):
                     lower_run += 1
-                elif word in _NAME_BREAKERS or lower_run >= _MAX_LOWER_IN_NAME:
+                elif word in _NAME_BREAKERS or lower_run >= _MAX_LOWER_IN_NAME or _VERB_IN_NAME.match(text, units[j].start):
                     break
                 else:
                     lower_run += 1
@@ -523,9 +540,13 @@ class EntityRecognizer:
                 last += 1
             start, end = units[i].start, units[last].end
             if any(taken[k] for k in range(i, last + 1)):
-                # A known organisation inside a longer name ("... IMlogic"): the long form joins it.
+                # A known organisation inside a longer name ("... IMlogic"): the long form joins it,
+                # unless the known one has a head of its own: "Ban cán sự Bộ Công Thương" is a
+                # body of the ministry, another organisation.
                 inner = next(k for k in range(i, last + 1) if taken[k])
                 key = self._entity_at(orgs, units[inner].start)
+                if key is not None and inner > i and self._org_head(text, units, inner):
+                    key = text[start:end]
                 if key is not None:
                     self._add(orgs, "ORG", key, text, start, end)
                     for k in range(i, last + 1):
@@ -534,6 +555,14 @@ class EntityRecognizer:
             self._add(orgs, "ORG", text[start:end], text, start, end)
             for k in range(i, last + 1):
                 taken[k] = True
+
+    def _head_of_another(self, text, units, i) -> bool:
+        """A second organisation's head after "và" ("Bộ Tài chính và Bộ Công Thương"), not a word
+        that starts with one ("... Phân tích và Báo cáo ...")."""
+        head_len = self._org_head(text, units, i)
+        j = i + head_len
+        return bool(head_len) and not (j < len(units) and not units[j].capitalised
+                                       and text[units[i].start:units[j].end].lower() in _HEAD_IN_COMMON_WORD)
 
     @staticmethod
     def _org_head(text, units, i) -> int:
@@ -722,10 +751,17 @@ class EntityRecognizer:
             for k in range(i, end_i + 1):
                 taken[k] = True
         # "Tên đầy đủ (VIẾT TẮT)": the acronym is an alias of the long name.
-        for match in re.finditer(r"\(([A-ZĐ][A-Z0-9Đ&/\-.]{1,14})\)", text):
-            for entity in orgs.values():
+        for match in re.finditer(r"\(([A-ZĐ][\w&/\-.]{1,14})\)", text):
+            other = self._entity_at(orgs, match.start(1))
+            if not re.fullmatch(r"[A-ZĐ][A-Z0-9Đ&/\-.]+", match.group(1)) and other is None:
+                continue  # "Sophos (Anh)": a country; only a known name may be mixed-case ("(Europol)")
+            for entity in list(orgs.values()):
                 if any(m.end in (match.start() - 1, match.start()) for m in entity.mentions):
                     acronym = match.group(1)
+                    if other is not None and other != entity.key:
+                        # "Cơ quan Cảnh sát Châu Âu (Europol)": the known acronym and the long name are one.
+                        for mention in orgs.pop(other).mentions:
+                            self._add_span(orgs, entity.key, mention)
                     self._add(orgs, "ORG", entity.key, text, match.start(1), match.end(1))
                     for later in re.finditer(rf"(?<![\w]){re.escape(acronym)}(?![\w])", text):
                         if later.start() > match.end():

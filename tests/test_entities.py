@@ -211,3 +211,18 @@ def test_products_named_after_companies_are_not_organisations(nlp):
     nokia = next(o for o in orgs if o.name == "Nokia")
     assert len(nokia.mentions) == 1  # the company that speaks, not the phone
     assert not {"Kazaa", "24h", "Opera"} & {o.name for o in orgs}
+
+
+def test_long_names_and_their_known_short_forms_are_one_organisation(nlp):
+    record = nlp.analyze(
+        "Cảnh sát châu Âu vào cuộc\nCơ quan Cảnh sát Châu Âu (Europol) cho biết đã lập nhóm điều tra. "
+        "Phân tích của hãng bảo mật Quillon Data Systems cho thấy mã độc lây qua USB, giám đốc của Quillon "
+        "cho biết. Ban cán sự Bộ Công Thương đã họp; Bộ Công Thương sẽ báo cáo Ban Bí thư.")
+    orgs = _forms(record.organizations)
+    europol = next(forms for forms in orgs.values() if "Europol" in forms)
+    assert "Cơ quan Cảnh sát Châu Âu" in europol
+    quillon = next(forms for forms in orgs.values() if "Quillon Data Systems" in forms)
+    assert "Quillon" in quillon
+    # A body of the ministry is another organisation than the ministry.
+    assert not any({"Ban cán sự Bộ Công Thương", "Bộ Công Thương"} <= forms for forms in orgs.values())
+    assert any("Ban cán sự Bộ Công Thương" in forms for forms in orgs.values())
