@@ -249,6 +249,7 @@ class EntityRecognizer:
         self._short_form_pass(units, taken, people)
         self._merge_short_names(people)
         self._company_short_names(orgs)
+        self._merge_shortened_bodies(orgs)
         self._roles_pass(text, people, orgs)
 
         mentions = sorted((m for e in [*orgs.values(), *people.values()] for m in e.mentions),
@@ -357,6 +358,38 @@ class EntityRecognizer:
                 for mention in people.pop(key).mentions:
                     if not any(m.start == mention.start for m in owner.mentions):
                         owner.add(mention)
+
+    def _merge_shortened_bodies(self, orgs: dict[str, "_Entity"]) -> None:
+        """One body written longer and shorter in one article: "Sở Thông tin và Truyền thông
+        TPHCM" and "Sở Thông tin và Truyền thông", "Cục Công nghệ tin học" and "Cục Công nghệ",
+        "Bộ Công Thương" and "Bộ Công thương". The shorter has a head and two words or more; the
+        rest of the longer is lowercase words or a place."""
+        for key in sorted(orgs, key=lambda k: (len(orgs[k].name()), k)):
+            entity = orgs.get(key)
+            if entity is None:
+                continue
+            short = entity.name()
+            if len(short.split()) < 2 or not any(short.startswith(h + " ") for h in _ORG_HEADS):
+                continue
+            for other_key, other in orgs.items():
+                if other is entity:
+                    continue
+                if any(self._shortened(short, form) for form in other.forms):
+                    for mention in orgs.pop(key).mentions:
+                        self._add_span(orgs, other_key, mention)
+                    break
+
+    def _shortened(self, short: str, form: str) -> bool:
+        if form.casefold() == short.casefold():
+            return True
+        if not form.casefold().startswith(short.casefold() + " "):
+            return False
+        rest = form[len(short) + 1:]
+        if rest in self.gazetteer.not_organizations:
+            return self.gazetteer.not_organizations[rest] == "place"
+        words = rest.split()
+        return all(w.islower() and w.isalpha() for w in words[:-1]) and (
+            words[-1].islower() or self.gazetteer.not_organizations.get(words[-1]) == "place")
 
     def _foreign_name(self, name: str) -> bool:
         return name.split()[0] not in self.gazetteer.surnames and not any(ch in _VI_LETTERS for ch in name.lower())

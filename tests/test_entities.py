@@ -226,3 +226,14 @@ def test_long_names_and_their_known_short_forms_are_one_organisation(nlp):
     # A body of the ministry is another organisation than the ministry.
     assert not any({"Ban cán sự Bộ Công Thương", "Bộ Công Thương"} <= forms for forms in orgs.values())
     assert any("Ban cán sự Bộ Công Thương" in forms for forms in orgs.values())
+
+
+def test_a_body_written_longer_and_shorter_is_one_organisation(nlp):
+    record = nlp.analyze(
+        "Mã độc tấn công cơ quan nhà nước\nSở Thông tin và Truyền thông TPHCM cho biết đã phát hiện mã độc. "
+        "Sau đó, Sở Thông tin và Truyền thông đã phối hợp xử lý. Thứ trưởng Bộ Công thương cho biết "
+        "Bộ Công Thương sẽ kiểm tra.")
+    orgs = _forms(record.organizations)
+    department = next(forms for forms in orgs.values() if "Sở Thông tin và Truyền thông TPHCM" in forms)
+    assert "Sở Thông tin và Truyền thông" in department
+    assert sum(any(f.casefold() == "bộ công thương" for f in forms) for forms in orgs.values()) == 1
