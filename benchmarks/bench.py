@@ -138,10 +138,6 @@ def stage_profiles(nlp, articles, top: int = 6) -> dict[str, list[str]]:
             profiles[name].enable()
             doc = stage(doc)
             profiles[name].disable()
-            if name == "normalize":
-                from pipeline.language import detect_language
-
-                doc.language = detect_language(doc.text)
     result = {}
     for name, profile in profiles.items():
         stream = io.StringIO()

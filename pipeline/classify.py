@@ -12,8 +12,10 @@ import hashlib
 import json
 import tomllib
 import zipfile
-from functools import lru_cache
+from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -78,18 +80,13 @@ class _TfidfOfOneText:
     def __call__(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         if self.lowercase:
             text = text.lower()
-        counts: dict[int, int] = {}
         if self.chars:
-            for word in text.split():
-                for index in self._char_ids(word):
-                    counts[index] = counts.get(index, 0) + 1
+            counts = Counter(chain.from_iterable(map(self._char_ids, text.split())))
         else:
             tokens = text.split()
-            for n in range(self.low, self.high + 1):
-                for start in range(len(tokens) - n + 1):
-                    index = self.vocabulary.get(" ".join(tokens[start:start + n]))
-                    if index is not None:
-                        counts[index] = counts.get(index, 0) + 1
+            grams = chain.from_iterable(map(" ".join, zip(*(tokens[k:] for k in range(n))))
+                                        for n in range(self.low, self.high + 1))
+            counts = Counter(index for index in map(self.vocabulary.get, grams) if index is not None)
         if not counts:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         indices = np.fromiter(counts, dtype=np.int64, count=len(counts))

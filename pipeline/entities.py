@@ -146,12 +146,17 @@ def _split_at_breaks(text: str, tokens) -> list[tuple[int, int]]:
     """Word spans cut at line breaks and after full stops: underthesea joins words across them
     (a signature line becomes ``Trần_Xuân_Lưu Hồi_âm``, a byline ``HP._Đăng_Khoa``), and a
     name never spans them."""
-    spans = []
+    breaks = [(m.start(), m.end()) for m in _BREAK_IN_WORD.finditer(text)]
+    spans, b = [], 0
     for token in tokens:
         start = token.start
-        for cut in _BREAK_IN_WORD.finditer(text, token.start, token.end):
-            spans.append((start, cut.start()))
-            start = cut.end()
+        while b < len(breaks) and breaks[b][0] < token.start:
+            b += 1
+        k = b
+        while k < len(breaks) and breaks[k][0] < token.end:
+            spans.append((start, breaks[k][0]))
+            start = breaks[k][1]
+            k += 1
         spans.append((start, token.end))
     return spans
 
