@@ -380,8 +380,7 @@ class EntityRecognizer:
                 if other is entity:
                     continue
                 if any(self._shortened(short, form) for form in other.forms):
-                    for mention in orgs.pop(key).mentions:
-                        self._add_span(orgs, other_key, mention)
+                    self._merge(orgs, key, other_key)
                     break
 
     def _shortened(self, short: str, form: str) -> bool:
@@ -417,8 +416,7 @@ class EntityRecognizer:
                 entity.forms.setdefault(bare, None)
                 for other_key, other in list(orgs.items()):
                     if other is not entity and bare in other.forms:
-                        for mention in orgs.pop(other_key).mentions:
-                            self._add_span(orgs, key, mention)
+                        self._merge(orgs, other_key, key)
         # "Aladdin" after "Aladdin Knowledge Systems": a foreign name's first words are that name.
         for key in sorted(orgs, key=lambda k: len(orgs[k].name())):
             entity = orgs.get(key)
@@ -429,8 +427,7 @@ class EntityRecognizer:
                 form.startswith(short + " ") and not any(ch in _VI_LETTERS for ch in form.lower())
                 for form in e.forms)), None)
             if owner is not None:
-                for mention in orgs.pop(key).mentions:
-                    self._add_span(orgs, owner, mention)
+                self._merge(orgs, key, owner)
 
     @staticmethod
     def _word_bounds(units, words):
@@ -798,8 +795,7 @@ class EntityRecognizer:
                     acronym = match.group(1)
                     if other is not None and other != entity.key:
                         # "Cơ quan Cảnh sát Châu Âu (Europol)": the known acronym and the long name are one.
-                        for mention in orgs.pop(other).mentions:
-                            self._add_span(orgs, entity.key, mention)
+                        self._merge(orgs, other, entity.key)
                     self._add(orgs, "ORG", entity.key, text, match.start(1), match.end(1))
                     for later in re.finditer(rf"(?<![\w]){re.escape(acronym)}(?![\w])", text):
                         if later.start() > match.end():
@@ -916,6 +912,12 @@ class EntityRecognizer:
     def _add(self, entities, label, key, text, start, end):
         entities.setdefault(key, _Entity(label, key))
         self._add_span(entities, key, Span(start, end, label, text[start:end]))
+
+    @classmethod
+    def _merge(cls, entities, key, into):
+        """The entity under ``key`` is the one under ``into``: its mentions move there."""
+        for mention in entities.pop(key).mentions:
+            cls._add_span(entities, into, mention)
 
     @staticmethod
     def _add_span(entities, key, span):
