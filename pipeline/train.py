@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, KFold, cross_val_predict
+from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 
@@ -147,14 +147,17 @@ def train_from_config(config_path: str | Path, output: str | Path | None = None,
         if threshold_source == "cross_validation":
             # Out-of-fold scores for every fitted article: thresholds chosen on all of them, not
             # on a small dev split, and without the model having seen the article.
-            oof_categories = cross_val_predict(
-                Pipeline([("features", _features(cfg["features"])),
-                          ("classifier", OneVsRestClassifier(_logistic(C, model_cfg)))]),
-                fit_texts, y_train, cv=folds, method="predict_proba")
-            oof_security = cross_val_predict(
-                Pipeline([("features", _features(cfg["features"])),
-                          ("classifier", _logistic(float(model_cfg["security_C"]), model_cfg))]),
-                fit_texts, s_train, cv=folds, method="predict_proba")[:, 1]
+            # One feature fit per fold serves both models.
+            oof_categories = np.zeros(y_train.shape)
+            oof_security = np.zeros(len(fit_texts))
+            for inside, outside in folds.split(fit_texts):
+                fold_features = _features(cfg["features"])
+                x_in = fold_features.fit_transform([fit_texts[i] for i in inside])
+                x_out = fold_features.transform([fit_texts[i] for i in outside])
+                oof_categories[outside] = OneVsRestClassifier(_logistic(C, model_cfg)).fit(
+                    x_in, y_train[inside]).predict_proba(x_out)
+                oof_security[outside] = _logistic(float(model_cfg["security_C"]), model_cfg).fit(
+                    x_in, s_train[inside]).predict_proba(x_out)[:, 1]
         elif "dev" in fit_splits:
             raise ValueError("thresholds chosen on dev need a model that is not fitted on dev")
         features = _features(cfg["features"])
@@ -172,7 +175,7 @@ def train_from_config(config_path: str | Path, output: str | Path | None = None,
     t = cfg["thresholds"]
     grid_values = np.round(np.arange(t["grid_min"], t["grid_max"] + 1e-9, t["grid_step"]), 4)
     if threshold_source == "cross_validation":
-        threshold_rows, threshold_security, threshold_categories = fit_rows, oof_security, np.asarray(oof_categories)
+        threshold_rows, threshold_security, threshold_categories = fit_rows, oof_security, oof_categories
     else:
         threshold_rows = splits["dev"]
         x_dev = features.transform(texts["dev"])
