@@ -61,6 +61,17 @@ def locate_percentages(text: str, percentages: list[dict[str, Any]]) -> list[dic
     return located
 
 
+def paragraph_categories(text: str, labels: list[list[str]] | None) -> list[list[str]] | None:
+    """The categories each paragraph (non-empty line of ``text``, in order) reports on, checked to
+    be one list per paragraph; None where the article has no paragraph annotation."""
+    if labels is None:
+        return None
+    paragraphs = sum(1 for line in text.split("\n") if line.strip())
+    if len(labels) != paragraphs:
+        raise AnnotationError(f"paragraph_categories has {len(labels)} lists for {paragraphs} paragraphs")
+    return [sorted(set(categories)) for categories in labels]
+
+
 def _stratum(row: dict[str, Any]) -> str:
     return f"{row['kind']}:{row['categories'][0] if row['categories'] else 'none'}"
 
@@ -115,6 +126,7 @@ def build(parts: str | Path, out: str | Path = DEFAULT_DIR) -> dict[str, Any]:
                     "id": row["id"], "kind": row["kind"], "title": row["title"], "text": text,
                     "published": row.get("published"), "outlet_style": row.get("outlet_style"),
                     "categories": sorted(set(row["categories"])), "is_security": bool(row["categories"]),
+                    "paragraph_categories": paragraph_categories(text, row.get("paragraph_categories")),
                     "organizations": locate_entities(text, row["organizations"], "organization"),
                     "people": locate_entities(text, row["people"], "person"),
                     "percentages": locate_percentages(text, row["percentages"]),

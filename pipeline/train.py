@@ -1,7 +1,9 @@
 """Train the threat classifier from ``configs/train.toml`` and write it with its model card.
 
 The features are the segmented text (what the ``classify`` stage sees at run time); the model is
-TF-IDF features shared by two logistic regressions (see :mod:`pipeline.classify`). The model is
+TF-IDF features shared by logistic regressions for is-security, for the article's categories and
+for each paragraph's categories (from the corpus's paragraph annotations; see
+:mod:`pipeline.classify`). The model is
 fitted on the splits ``[model] fit_splits`` names (train and dev by default). Its thresholds are
 chosen on out-of-fold scores of those splits (``[thresholds] source = "cross_validation"``) or
 on the dev split (``"dev"``, when only train is fitted). The test split is only scored.
@@ -26,7 +28,7 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from . import corpus as corpus_module
-from .classify import CARD_FILE, MODEL_FILE, ThreatModel, load_taxonomy
+from .classify import CARD_FILE, MODEL_FILE, ThreatModel, classifier_text, load_taxonomy
 from .metrics import classification_scores
 from .normalize import normalize
 from .segment import tokenize
@@ -36,8 +38,26 @@ RANDOM_STATE = 0
 
 
 def segmented(text: str) -> str:
-    """The classifier's input for one article: its normalised, word-segmented text."""
-    return " ".join(t.segmented for t in tokenize(normalize(text).text))
+    """The classifier's input for one article: its normalised, word-segmented text, a line per
+    paragraph (:func:`pipeline.classify.classifier_text`)."""
+    normalised = normalize(text).text
+    return classifier_text(normalised, tokenize(normalised))
+
+
+def _paragraph_rows(texts: list[str], rows: list[dict[str, Any]], labels: list[str]) -> tuple[list[str], np.ndarray]:
+    """Paragraph texts and their label matrix (n_paragraphs, len(labels)) from the articles that
+    have paragraph annotations."""
+    paragraphs, y = [], []
+    for text, row in zip(texts, rows):
+        annotated = row.get("paragraph_categories")
+        if annotated is None:
+            continue
+        pieces = text.split("\n")
+        if len(pieces) != len(annotated):
+            raise ValueError(f"{row['id']}: {len(annotated)} paragraph annotations for {len(pieces)} paragraphs")
+        paragraphs += pieces
+        y += [[label in categories for label in labels] for categories in annotated]
+    return paragraphs, np.array(y, dtype=int).reshape(len(y), len(labels))
 
 
 def _features(cfg: dict[str, Any]) -> FeatureUnion:
@@ -79,6 +99,23 @@ def _score(model: ThreatModel, texts: list[str], rows: list[dict[str, Any]]) -> 
                          "micro_f1": scores["categories_micro"]["f1"],
                          "macro_f1": scores["categories_macro_f1"], "articles": len(rows)}
     return scores
+
+
+def _fit(cfg: dict[str, Any], C: float, texts: list[str], rows: list[dict[str, Any]], labels: list[str]) -> ThreatModel:
+    """Features and the three classifiers fitted on ``texts`` (thresholds still to be chosen)."""
+    model_cfg = cfg["model"]
+    features = _features(cfg["features"])
+    x = features.fit_transform(texts)
+    y = np.array([[label in r["categories"] for label in labels] for r in rows], dtype=int)
+    paragraphs, y_paragraphs = _paragraph_rows(texts, rows, labels)
+    if not paragraphs:
+        raise ValueError("no article of the fitted splits has paragraph annotations (paragraph_categories)")
+    return ThreatModel(
+        labels=labels, features=features,
+        security=_logistic(float(model_cfg["security_C"]), model_cfg).fit(x, [bool(r["is_security"]) for r in rows]),
+        categories=OneVsRestClassifier(_logistic(C, model_cfg)).fit(x, y),
+        paragraphs=OneVsRestClassifier(_logistic(C, model_cfg)).fit(features.transform(paragraphs), y_paragraphs),
+        thresholds={label: 0.5 for label in labels}, security_threshold=0.5, implies={})
 
 
 def _external_scores(model: ThreatModel, cfg: dict[str, Any], root: Path) -> dict[str, Any]:
@@ -126,7 +163,6 @@ def train_from_config(config_path: str | Path, output: str | Path | None = None,
         fit_rows = [r for split in fit_splits for r in splits[split]]
         fit_texts = [t for split in fit_splits for t in texts[split]]
         y_train = np.array([[label in r["categories"] for label in labels] for r in fit_rows], dtype=int)
-        s_train = np.array([bool(r["is_security"]) for r in fit_rows], dtype=int)
         folds = KFold(cfg.get("search", {}).get("folds", 5), shuffle=True, random_state=RANDOM_STATE)
         C = float(model_cfg["C"])
         search = cfg.get("search", {})
@@ -147,27 +183,19 @@ def train_from_config(config_path: str | Path, output: str | Path | None = None,
         if threshold_source == "cross_validation":
             # Out-of-fold scores for every fitted article: thresholds chosen on all of them, not
             # on a small dev split, and without the model having seen the article.
-            # One feature fit per fold serves both models.
+            # One feature fit per fold serves the three classifiers.
             oof_categories = np.zeros(y_train.shape)
             oof_security = np.zeros(len(fit_texts))
             for inside, outside in folds.split(fit_texts):
-                fold_features = _features(cfg["features"])
-                x_in = fold_features.fit_transform([fit_texts[i] for i in inside])
-                x_out = fold_features.transform([fit_texts[i] for i in outside])
-                oof_categories[outside] = OneVsRestClassifier(_logistic(C, model_cfg)).fit(
-                    x_in, y_train[inside]).predict_proba(x_out)
-                oof_security[outside] = _logistic(float(model_cfg["security_C"]), model_cfg).fit(
-                    x_in, s_train[inside]).predict_proba(x_out)[:, 1]
+                fold = _fit(cfg, C, [fit_texts[i] for i in inside], [fit_rows[i] for i in inside], labels)
+                oof_security[outside], oof_categories[outside] = fold.probabilities([fit_texts[i] for i in outside])
         elif "dev" in fit_splits:
             raise ValueError("thresholds chosen on dev need a model that is not fitted on dev")
-        features = _features(cfg["features"])
-        x_train = features.fit_transform(fit_texts)
-        for _, vectorizer in features.transformer_list:
+        fitted = _fit(cfg, C, fit_texts, fit_rows, labels)
+        for _, vectorizer in fitted.features.transformer_list:
             # numpy ints would each become a separate array in the skops file; plain ints are
             # stored inline, which makes the file several times smaller and faster to load.
             vectorizer.vocabulary_ = {term: int(index) for term, index in vectorizer.vocabulary_.items()}
-        categories = OneVsRestClassifier(_logistic(C, model_cfg)).fit(x_train, y_train)
-        security = _logistic(float(model_cfg["security_C"]), model_cfg).fit(x_train, s_train)
     finally:
         if progress:
             progress.stop()
@@ -178,9 +206,7 @@ def train_from_config(config_path: str | Path, output: str | Path | None = None,
         threshold_rows, threshold_security, threshold_categories = fit_rows, oof_security, oof_categories
     else:
         threshold_rows = splits["dev"]
-        x_dev = features.transform(texts["dev"])
-        threshold_security = security.predict_proba(x_dev)[:, 1]
-        threshold_categories = np.asarray(categories.predict_proba(x_dev))
+        threshold_security, threshold_categories = fitted.probabilities(texts["dev"])
     security_threshold = _best_threshold(
         threshold_security, np.array([bool(r["is_security"]) for r in threshold_rows]), grid_values)
     thresholds = {}
@@ -189,7 +215,8 @@ def train_from_config(config_path: str | Path, output: str | Path | None = None,
         thresholds[label] = _best_threshold(threshold_categories[:, index], gold, grid_values)
 
     out_cfg = cfg["output"]
-    model = ThreatModel(labels=labels, features=features, security=security, categories=categories, thresholds=thresholds,
+    model = ThreatModel(labels=labels, features=fitted.features, security=fitted.security,
+                        categories=fitted.categories, paragraphs=fitted.paragraphs, thresholds=thresholds,
                         security_threshold=security_threshold, implies=implies, version=out_cfg["version"])
     out_dir = Path(output) if output else root / out_cfg["dir"]
     model_path = model.save(out_dir)
@@ -203,7 +230,8 @@ def train_from_config(config_path: str | Path, output: str | Path | None = None,
         "file": MODEL_FILE,
         "file_sha256": hashlib.sha256(model_path.read_bytes()).hexdigest(),
         "training_data": {"corpus": cfg["data"]["corpus"], "hash": corpus_module.corpus_hash(corpus_dir),
-                          "articles": {s: len(r) for s, r in splits.items()}},
+                          "articles": {s: len(r) for s, r in splits.items()},
+                          "annotated_paragraphs_fitted": sum(len(r.get("paragraph_categories") or []) for r in fit_rows)},
         "hyperparameters": {"features": cfg["features"], "model": {**model_cfg, "C": C},
                             "thresholds": thresholds, "security_threshold": security_threshold},
         "cross_validation": cv_report,

@@ -1,0 +1,24 @@
+"""Building the corpus splits from annotated parts."""
+import json
+
+from pipeline.corpus import build
+from pipeline.language import PROJECT_ROOT
+
+
+def test_paragraph_annotations_are_carried_and_checked(tmp_path):
+    source = json.loads((PROJECT_ROOT / "corpora" / "parts" / "part-12.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    good = dict(source)
+    bad = dict(source, id=source["id"] + "-short", text=source["text"] + "\nThêm một đoạn cuối.",
+               paragraph_categories=source["paragraph_categories"])  # one list short for the added paragraph
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    (parts / "part-01.jsonl").write_text(json.dumps(good, ensure_ascii=False) + "\n" + json.dumps(bad, ensure_ascii=False) + "\n",
+                                         encoding="utf-8")
+    stats = build(parts, tmp_path / "out")
+    assert stats["total"]["items"] == 1 and stats["excluded_with_errors"] == 1
+    errors = (tmp_path / "out" / "build_errors.txt").read_text(encoding="utf-8")
+    assert "part-01.jsonl:2" in errors and "paragraph_categories has" in errors
+    rows = [json.loads(line) for split in ("train", "dev", "test")
+            for line in (tmp_path / "out" / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert rows[0]["paragraph_categories"] == [sorted(c) for c in source["paragraph_categories"]]
+    assert len(rows[0]["paragraph_categories"]) == sum(1 for line in rows[0]["text"].split("\n") if line.strip())
