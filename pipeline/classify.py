@@ -171,7 +171,8 @@ class ThreatModel:
     def __post_init__(self) -> None:
         # One sparse product for all labels instead of 25 scikit-learn calls per text: the same
         # logistic probabilities, a few times faster on one document.
-        linear = [self.security, *getattr(self.categories, "estimators_", []), *getattr(self.paragraphs, "estimators_", [])]
+        linear = [self.security, *getattr(self.categories, "estimators_", []),
+                  *getattr(self.paragraphs, "estimators_", [])]
         self._fast = len(linear) == 1 + 2 * len(self.labels) and all(
             hasattr(e, "coef_") and e.coef_.shape[0] == 1 for e in linear)
         if self._fast:
@@ -236,8 +237,9 @@ class ThreatModel:
         return cls(version=f"{version}+sha256.{digest}", **bundle)
 
     def probabilities(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """For n texts in :func:`classifier_text` form: is-security probabilities (n,) and category
-        scores (n, len(labels)), each the mean of the article's and its best paragraph's."""
+        """For n texts in :func:`classifier_text` form: the articles' is-security probabilities (n,),
+        and category scores (n, len(labels)), each the mean of the article's probability and its
+        best paragraph's."""
         texts = list(texts)
         paragraphs = [text.split("\n") for text in texts]
         flat = [p for ps in paragraphs for p in ps]
