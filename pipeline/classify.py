@@ -80,16 +80,19 @@ class _TfidfOfOneText:
             grams += [padded[start:start + n] for start in range(len(padded) - n + 1)]
         return tuple(index for index in map(self.vocabulary.get, grams) if index is not None)
 
-    def __call__(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+    def counts(self, text: str) -> Counter:
+        """Column index -> count of its n-gram in ``text``."""
         if self.lowercase:
             text = text.lower()
         if self.chars:
-            counts = Counter(chain.from_iterable(map(self._char_ids, text.split())))
-        else:
-            tokens = text.split()
-            grams = chain.from_iterable(map(" ".join, zip(*(tokens[k:] for k in range(n))))
-                                        for n in range(self.low, self.high + 1))
-            counts = Counter(index for index in map(self.vocabulary.get, grams) if index is not None)
+            return Counter(chain.from_iterable(map(self._char_ids, text.split())))
+        tokens = text.split()
+        grams = chain.from_iterable(map(" ".join, zip(*(tokens[k:] for k in range(n))))
+                                    for n in range(self.low, self.high + 1))
+        return Counter(index for index in map(self.vocabulary.get, grams) if index is not None)
+
+    def vector(self, counts: Counter) -> tuple[np.ndarray, np.ndarray]:
+        """The TF-IDF row of those counts, as (column indices, values)."""
         if not counts:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         indices = np.fromiter(counts, dtype=np.int64, count=len(counts))
@@ -184,17 +187,32 @@ class ThreatModel:
             self._one_text = []
         self._offsets = np.cumsum([0] + [len(t.vocabulary_) for t in parts])[:-1] if self._one_text else []
 
-    def _logits_of_one(self, text: str) -> np.ndarray:
+    def _logits_of_counts(self, counts: list[Counter]) -> np.ndarray:
         logits = self._bias.copy()
-        for part, offset in zip(self._one_text, self._offsets):
-            indices, values = part(text)
+        for part, offset, part_counts in zip(self._one_text, self._offsets, counts):
+            indices, values = part.vector(part_counts)
             if len(indices):
                 logits += values @ self._weights[indices + offset]
         return logits
 
+    def _logits_of_one(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Logits (1 + 2 n_labels,) of one text, and of each of its paragraphs (n_paragraphs, ...).
+        Character n-grams stay within words, so the article's character counts are the sum of its
+        paragraphs': counted once. Word n-grams cross paragraph breaks, so they are counted on the
+        whole text."""
+        by_paragraph = [[part.counts(p) for part in self._one_text] for p in text.split("\n")]
+        article = []
+        for index, part in enumerate(self._one_text):
+            if part.chars:
+                total = Counter()
+                for counts in by_paragraph:
+                    total.update(counts[index])
+                article.append(total)
+            else:
+                article.append(part.counts(text))
+        return self._logits_of_counts(article), np.array([self._logits_of_counts(c) for c in by_paragraph])
+
     def _logits(self, texts: list[str]) -> np.ndarray:
-        if self._one_text and len(texts) == 1:
-            return self._logits_of_one(texts[0])[None, :]
         if hasattr(self.features, "transformer_list"):
             # FeatureUnion.transform goes through joblib even for one job; stacking is all it does.
             features = sp.hstack([t.transform(texts) for _, t in self.features.transformer_list], format="csr")
@@ -246,11 +264,14 @@ class ThreatModel:
         owners = np.repeat(np.arange(len(texts)), [len(ps) for ps in paragraphs])
         n_labels = len(self.labels)
         if self._fast:
-            sigmoid = lambda x: 1.0 / (1.0 + np.exp(-x))  # noqa: E731
-            article = sigmoid(self._logits(texts))
+            if self._one_text and len(texts) == 1:
+                article_logits, paragraph_logits = self._logits_of_one(texts[0])
+                article_logits = article_logits[None, :]
+            else:
+                article_logits, paragraph_logits = self._logits(texts), self._logits(flat)
+            article = 1.0 / (1.0 + np.exp(-article_logits))
             security, categories = article[:, 0], article[:, 1:1 + n_labels]
-            by_paragraph = np.vstack([sigmoid(self._logits([p]))[:, 1 + n_labels:] for p in flat]) \
-                if self._one_text and len(texts) == 1 else sigmoid(self._logits(flat))[:, 1 + n_labels:]
+            by_paragraph = 1.0 / (1.0 + np.exp(-paragraph_logits[:, 1 + n_labels:]))
         else:
             features = self.features.transform(texts)
             security = self.security.predict_proba(features)[:, 1]
