@@ -22,3 +22,21 @@ def test_paragraph_annotations_are_carried_and_checked(tmp_path):
             for line in (tmp_path / "out" / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()]
     assert rows[0]["paragraph_categories"] == [sorted(c) for c in source["paragraph_categories"]]
     assert len(rows[0]["paragraph_categories"]) == sum(1 for line in rows[0]["text"].split("\n") if line.strip())
+
+
+def test_shipped_corpus_has_the_agreed_composition():
+    """Issue 3's floor: at least 1,000 articles and 200 feed items, at least 60 items per category,
+    at least 35% not security news, and the three splits disjoint."""
+    from pipeline.classify import load_taxonomy
+    from pipeline.corpus import load
+
+    splits = load()
+    assert set(splits) == {"train", "dev", "test"}
+    ids = [set(splits[name]["id"]) for name in ("train", "dev", "test")]
+    assert not (ids[0] & ids[1] or ids[0] & ids[2] or ids[1] & ids[2])
+    rows = [row for name in splits for row in splits[name]]
+    kinds = [row["kind"] for row in rows]
+    assert kinds.count("article") >= 1000 and kinds.count("feed") >= 200
+    assert sum(not row["is_security"] for row in rows) >= 0.35 * len(rows)
+    for label in load_taxonomy(PROJECT_ROOT / "configs" / "taxonomy.toml"):
+        assert sum(label in row["categories"] for row in rows) >= 60, label
