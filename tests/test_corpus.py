@@ -1,7 +1,8 @@
-"""Building the corpus splits from annotated parts."""
+"""Building the corpus splits from annotated parts, and the shipped corpus itself."""
 import json
 
-from pipeline.corpus import build
+from pipeline.classify import load_taxonomy
+from pipeline.corpus import build, load
 from pipeline.language import PROJECT_ROOT
 
 
@@ -27,9 +28,6 @@ def test_paragraph_annotations_are_carried_and_checked(tmp_path):
 def test_shipped_corpus_has_the_agreed_composition():
     """Issue 3's floor: at least 1,000 articles and 200 feed items, at least 60 items per category,
     at least 35% not security news, and the three splits disjoint."""
-    from pipeline.classify import load_taxonomy
-    from pipeline.corpus import load
-
     splits = load()
     assert set(splits) == {"train", "dev", "test"}
     ids = [set(splits[name]["id"]) for name in ("train", "dev", "test")]
