@@ -16,6 +16,7 @@ import platform
 import sys
 import time
 import tomllib
+from dataclasses import replace
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
@@ -215,9 +216,8 @@ def train_from_config(config_path: str | Path, output: str | Path | None = None,
         thresholds[label] = _best_threshold(threshold_categories[:, index], gold, grid_values)
 
     out_cfg = cfg["output"]
-    model = ThreatModel(labels=labels, features=fitted.features, security=fitted.security,
-                        categories=fitted.categories, paragraphs=fitted.paragraphs, thresholds=thresholds,
-                        security_threshold=security_threshold, implies=implies, version=out_cfg["version"])
+    model = replace(fitted, thresholds=thresholds, security_threshold=security_threshold, implies=implies,
+                    version=out_cfg["version"])
     out_dir = Path(output) if output else root / out_cfg["dir"]
     model_path = model.save(out_dir)
     loaded = ThreatModel.load(out_dir)  # score what was written, through the safe loader
