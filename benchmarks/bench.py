@@ -343,7 +343,6 @@ def analysis(r: dict) -> list[str]:
     wt_seconds = r["articles"] / s["word_tokenize"]["per_second"]
     others = sum(v for k, v in st.items() if k != "segment") / wt_seconds
     one, two = sc["local, 1 worker"], sc["local, 2 workers"]
-    efficiency = 2 * two["per_cpu_second"] / one["per_cpu_second"]
     share = lambda name: 100 * st.get(name, 0) / sum(st.values())  # noqa: E731
     return [
         "## What the figures say",
@@ -353,22 +352,9 @@ def analysis(r: dict) -> list[str]:
         f" these articles; the pipeline {sum(st.values()):.1f} s: segment {st['segment']:.1f} s ({share('segment'):.0f}%:"
         f" `word_tokenize` itself, plus our offset mapping and `sent_tokenize`), classify {st['classify']:.1f} s"
         f" ({share('classify'):.0f}%), entities {st['entities']:.1f} s ({share('entities'):.0f}%). To reach 0.50 the"
-        f" stages other than segment must cost at most ~0.8x `word_tokenize`; they cost {others:.1f}x. Hotspots, for the"
-        " lead (classify and entities are not edited here):",
-        "  - **classify**: with the single sparse product for all labels (the lead's change of 17:11), what is left"
-        " is the TF-IDF transform of one article at a time: `_count_vocab` (word and char vocabularies),"
-        " `_char_wb_ngrams`, and `ndarray.ravel` (two calls a transform, ~0.6 ms each: a large copy, worth a look),"
-        " plus scikit-learn's per-call checks (`inspect._shadowed_dict`). Transforming the chunk each worker already"
-        " gets in one call amortises the per-call part (measured before that change on 120 test articles: chunks of"
-        " 8 cost 3x less than one article at a time). Batch boundaries differ between engines and after a resume,"
-        " so a batched classify must give bit-identical scores whatever the batch (sparse TF-IDF rows and a linear"
-        " model are row-independent, but check it) to keep the records the same whatever the engine.",
-        "  - **entities**: `str.startswith` (millions of calls) from `_org_head` scanning the organisation heads at"
-        " each position (a dict keyed by the first word, or one compiled alternation, would remove most of it), and"
-        " the CRF's features (`ner_model._lexical`, `spans`, the feature list comprehension) recomputed per token"
-        " occurrence (cache them per token form).",
-        "  - **segment**: about 80% is underthesea's own CRF featurizer and tagger (the floor); our offset search"
-        " (`segment.tokenize`) is a few percent.",
+        f" stages other than segment must cost at most ~0.8x `word_tokenize`; they cost {others:.1f}x. Where their"
+        " time goes: the hotspots above (segment's is mostly underthesea's own CRF featurizer and tagger, the"
+        " floor).",
         f"- **vs `word_tokenize` + `underthesea.ner`: {ratios['pipeline_vs_word_tokenize_ner']:.1f}x** on the same"
         " articles (target 8x).",
         f"- **2 workers vs 1: {ratios['two_workers_vs_one']:.2f}x measured (target 1.7x); Dask, 2 workers:"
